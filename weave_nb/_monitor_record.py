@@ -1,0 +1,378 @@
+"""The per-call handle of ``@monitor``: ids, the current-call context, unfinished records.
+
+A :class:`Record` is created for every monitored call. While the call runs it is
+the value of a context variable, so nested monitored calls find their parent and
+:func:`current_record` finds it; after the call it is logged through its
+:class:`RecordSink` (the monitored function), at once or, with ``auto_log=False``,
+when :meth:`Record.finish` is called or the interpreter exits.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextvars
+import itertools
+import os
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Protocol
+
+# Imported for its side effect on exit order: the store registers its atexit flush
+# on import, and atexit runs hooks last-in first-out, so the hook registered below
+# (after this import) finishes open records before the store writes them out.
+import weave_nb.store  # noqa: F401
+
+__all__ = ["Record", "RecordSink", "current_record", "monitoring", "monitoring_enabled"]
+
+_TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+
+
+class _Switch:
+    """Process-wide on/off switch; one attribute read on every monitored call."""
+
+    __slots__ = ("enabled",)
+
+    def __init__(self) -> None:
+        self.enabled = os.environ.get("WEAVE_NB_DISABLED", "").strip().lower() not in _TRUE_WORDS
+
+
+SWITCH = _Switch()
+
+
+class _MonitoringState:
+    """What :func:`monitoring` returns: the new state, and a context manager restoring the old."""
+
+    __slots__ = ("_previous", "enabled")
+
+    def __init__(self, previous: bool, enabled: bool) -> None:
+        self._previous = previous
+        self.enabled = enabled
+
+    def __enter__(self) -> bool:
+        return self.enabled
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        SWITCH.enabled = self._previous
+
+    def __bool__(self) -> bool:
+        return self.enabled
+
+    def __repr__(self) -> str:
+        return f"monitoring(enabled={self.enabled})"
+
+
+def monitoring(enabled: bool | None = None) -> _MonitoringState:
+    """Turn ``@monitor`` on or off for the whole process, or report whether it is on.
+
+    ``monitoring(enabled=False)`` makes every monitored function call straight
+    through (no rows, no table created); :func:`current_record` then returns a
+    non-recording record. The environment variable ``WEAVE_NB_DISABLED=1`` sets
+    the initial state. Used as a context manager, the previous state is restored
+    on exit::
+
+        with wnb.monitoring(enabled=False):
+            run_tests()
+    """
+    previous = SWITCH.enabled
+    if enabled is not None:
+        SWITCH.enabled = bool(enabled)
+    return _MonitoringState(previous, SWITCH.enabled)
+
+
+def monitoring_enabled() -> bool:
+    """Whether monitored calls are recorded right now."""
+    return SWITCH.enabled
+
+
+# ---------------------------------------------------------------------------
+# Row ids: a random per-process prefix and a counter, so ids are known before the
+# row is logged, unique across processes, and cost ~0.2 µs instead of uuid4's ~4 µs.
+
+
+class _IdSource:
+    __slots__ = ("counter", "prefix")
+
+    def __init__(self) -> None:
+        self.reseed()
+
+    def reseed(self) -> None:
+        self.prefix = uuid.uuid4().hex[:16] + "-"
+        self.counter = itertools.count()
+
+
+_IDS = _IdSource()
+if hasattr(os, "register_at_fork"):  # a forked child must not reuse the parent's ids
+    os.register_at_fork(after_in_child=_IDS.reseed)
+
+
+class RecordSink(Protocol):
+    """What a record needs from the monitored function that created it."""
+
+    @property
+    def name(self) -> str:
+        """Qualified name of the monitored function."""
+        ...
+
+    @property
+    def auto_log(self) -> bool:
+        """Whether rows are logged as soon as the call ends."""
+        ...
+
+    def log_record(self, record: Record) -> None:
+        """Write the record's row; never raises."""
+        ...
+
+    def annotate_record(self, record: Record, data: Mapping[str, Any]) -> None:
+        """Add data to the already logged row; never raises."""
+        ...
+
+    def flush(self) -> None:
+        """Make logged rows durable."""
+        ...
+
+
+_RUNNING, _ENDED, _LOGGED = 0, 1, 2
+
+CURRENT: contextvars.ContextVar[Record | None] = contextvars.ContextVar(
+    "weave_nb_current_record", default=None
+)
+
+
+class Record:
+    """One monitored call: its row id, trace links, and data added during or after it.
+
+    Get it from ``fn.call(...)`` (returned beside the result) or, inside the
+    running function, from :func:`current_record`. Data added before the row
+    is written is merged into the row; data added afterwards is appended as an
+    annotation of the row and merged on read.
+
+    Records are meant to be used by one thread at a time while their call runs;
+    :meth:`add_data` and :meth:`finish` may be called from any thread afterwards.
+    """
+
+    __slots__ = (
+        "_args",
+        "_data",
+        "_elapsed_ns",
+        "_error",
+        "_finish_requested",
+        "_kwargs",
+        "_output",
+        "_sink",
+        "_start_ns",
+        "_state",
+        "_t0",
+        "id",
+        "parent_id",
+        "trace_id",
+    )
+
+    id: str | None
+    """The row's ``_id`` (``None`` for a non-recording record)."""
+    trace_id: str | None
+    """Id of the outermost monitored call of this call tree (its own id for a root call)."""
+    parent_id: str | None
+    """Id of the monitored call this one ran inside, or ``None``."""
+
+    def __init__(self, sink: RecordSink | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self._sink = sink
+        self._args = args
+        self._kwargs = kwargs
+        self._data: dict[str, Any] | None = None
+        self._output: Any = None
+        self._error: BaseException | None = None
+        self._finish_requested = False
+        self._elapsed_ns = 0
+        if sink is None:  # non-recording
+            self.id = self.trace_id = self.parent_id = None
+            self._state = _LOGGED
+            self._start_ns = self._t0 = 0
+            return
+        self.id = record_id = _IDS.prefix + str(next(_IDS.counter))
+        parent = CURRENT.get()
+        if parent is None:
+            self.trace_id, self.parent_id = record_id, None
+        else:
+            self.trace_id, self.parent_id = parent.trace_id, parent.id
+        self._state = _RUNNING
+        self.restart_clock()
+
+    # -- public API ----------------------------------------------------------
+
+    @property
+    def name(self) -> str | None:
+        """Qualified name of the monitored function (``None`` for a non-recording record)."""
+        return None if self._sink is None else self._sink.name
+
+    @property
+    def recording(self) -> bool:
+        """Whether this record writes a row (``False`` when monitoring is off or outside a call)."""
+        return self._sink is not None
+
+    @property
+    def running(self) -> bool:
+        """Whether the call is still running (a generator not yet exhausted counts as running)."""
+        return self._state == _RUNNING
+
+    @property
+    def logged(self) -> bool:
+        """Whether the row has been written to the table."""
+        return self._sink is not None and self._state == _LOGGED
+
+    def add_data(self, data: Mapping[str, Any]) -> None:
+        """Add columns to this call's row.
+
+        Before the row is written (inside the running function, or before
+        :meth:`finish` with ``auto_log=False``) the data is merged into the row;
+        afterwards it is appended as an annotation and merged on read (latest
+        value wins). Keys must be ``str`` and must not start with ``_`` (reserved
+        for the store). Values the store cannot hold are stored as a truncated
+        ``repr`` with a warning, like unstorable inputs.
+        """
+        data = _check_data(data)
+        sink = self._sink
+        if sink is None or not data:
+            return
+        with _LOCK:
+            if self._state != _LOGGED:
+                if self._data is None:
+                    self._data = dict(data)
+                else:
+                    self._data.update(data)
+                return
+        sink.annotate_record(self, data)
+
+    def finish(self) -> None:
+        """Write the row now (for ``auto_log=False``); a no-op once written.
+
+        Called while the call still runs, the row is written as soon as it ends.
+        """
+        sink = self._sink
+        if sink is None:
+            return
+        with _LOCK:
+            if self._state == _RUNNING:
+                self._finish_requested = True
+                return
+            if self._state == _LOGGED or _PENDING.pop(self.id, None) is None:  # type: ignore[arg-type]
+                return
+            self._state = _LOGGED
+        sink.log_record(self)
+
+    def __repr__(self) -> str:
+        if self._sink is None:
+            return "Record(recording=False)"
+        state = ("running", "ended", "logged")[self._state]
+        return f"Record(id={self.id!r}, name={self.name!r}, {state})"
+
+    # -- used by the monitor -------------------------------------------------
+
+    def restart_clock(self) -> None:
+        """Start timing now (lazy calls start when their body first runs, not when created)."""
+        self._start_ns = time.time_ns()
+        self._t0 = time.perf_counter_ns()
+
+    def end(self, output: Any, error: BaseException | None) -> None:
+        """The call ended: log the row, or keep it until :meth:`finish` / exit."""
+        self._elapsed_ns = time.perf_counter_ns() - self._t0
+        self._output = output
+        self._error = error
+        sink = self._sink
+        assert sink is not None
+        if sink.auto_log or self._finish_requested:
+            self._state = _LOGGED
+            sink.log_record(self)
+            return
+        with _LOCK:
+            self._state = _ENDED
+            _PENDING[self.id] = self  # type: ignore[index]
+        _ensure_exit_hook()
+
+    def take_call(
+        self,
+    ) -> tuple[tuple[Any, ...], dict[str, Any], Any, BaseException | None, dict[str, Any] | None]:
+        """Hand over args, kwargs, output, error and added data for the row, and drop them.
+
+        The record is already marked logged, so data added from now on becomes an
+        annotation.
+        """
+        taken = (self._args, self._kwargs, self._output, self._error, self._data)
+        self._args, self._kwargs, self._output, self._error, self._data = (), {}, None, None, None
+        return taken
+
+    def timing(self) -> tuple[int, int]:
+        """``(start time in ns since the epoch, elapsed ns)``."""
+        return self._start_ns, self._elapsed_ns
+
+    def mark_first_item(self) -> None:
+        """A generator yielded its first item: record the delay as ``first_item_ms``."""
+        delay_ms = (time.perf_counter_ns() - self._t0) / 1e6
+        if self._data is None:
+            self._data = {"first_item_ms": delay_ms}
+        else:
+            self._data["first_item_ms"] = delay_ms
+
+
+NON_RECORDING = Record(None, (), {})
+
+
+def current_record() -> Record:
+    """The :class:`Record` of the innermost monitored call running in this context.
+
+    Outside a monitored call, or when monitoring is off, returns a non-recording
+    record whose :meth:`~Record.add_data` does nothing, so instrumented code runs
+    unchanged in tests. Nested links and this lookup use :mod:`contextvars`: they
+    follow asyncio tasks (which copy the context), but a plain
+    :class:`threading.Thread` starts with an empty context — submit work with
+    ``contextvars.copy_context().run`` to keep the link.
+    """
+    record = CURRENT.get()
+    return NON_RECORDING if record is None else record
+
+
+def _check_data(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    if not isinstance(data, Mapping):
+        raise TypeError(f"add_data() takes a mapping of column names to values, got {type(data).__name__}")
+    for key in data:
+        if type(key) is not str or not key:
+            raise TypeError(f"add_data() keys must be non-empty str, got {key!r}")
+        if key.startswith("_"):
+            raise ValueError(f"add_data() key {key!r}: names starting with '_' are reserved for the store")
+    return data
+
+
+# ---------------------------------------------------------------------------
+# Records of ``auto_log=False`` calls not finished yet; written out at exit.
+
+_LOCK = threading.Lock()
+_PENDING: dict[str, Record] = {}
+_exit_hook_registered = False
+
+
+def _ensure_exit_hook() -> None:
+    global _exit_hook_registered
+    if not _exit_hook_registered:
+        with _LOCK:
+            if not _exit_hook_registered:
+                atexit.register(finish_pending)
+                _exit_hook_registered = True
+
+
+def finish_pending() -> None:
+    """Write every ended but unfinished record and flush their tables (runs at exit)."""
+    with _LOCK:
+        records = list(_PENDING.values())
+    sinks = {id(record._sink): record._sink for record in records}
+    for record in records:
+        record.finish()
+    for sink in sinks.values():
+        if sink is not None:
+            sink.flush()

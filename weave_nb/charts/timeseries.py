@@ -1,0 +1,330 @@
+"""Chart kinds over time buckets of ``_timestamp``: volume, latency percentiles, error rate, mean.
+
+All of them call the store's ``aggregate()``, whose default bucket width adapts to the span
+of the data (at most ~60 buckets), so a chart of any number of rows sends a few hundred
+numbers to the browser. Rows reach the browser in long form, one per drawn point or bar:
+``bucket`` / ``bucket_end`` (epoch ms), ``group`` (when grouped), ``series`` (when a chart
+draws several statistics) and ``value``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import altair as alt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from weave_nb.charts._kind import AggregateChart, Scope, Selection
+from weave_nb.charts._spec import finish, source, time_tooltip, time_x
+from weave_nb.charts._sql import and_all, column_expr, equals, quote_ident, time_range
+
+if TYPE_CHECKING:
+    from weave_nb.store import StreamTable
+
+__all__ = ["ErrorRate", "Latency", "Mean", "Volume"]
+
+_PERCENTILES = (50, 90, 95, 99)
+
+
+class _TimeSeries(AggregateChart):
+    """Shared machinery: one ``aggregate()`` call, long-form rows, bucket selections."""
+
+    def __init__(
+        self,
+        *,
+        every: str | dt.timedelta | None,
+        group_by: str | None,
+        where: str | None,
+    ) -> None:
+        self.every = every
+        self.group_by = group_by
+        self.where = where
+        # SQL for the group column, resolved against the schema on each query.
+        self._group_sql: str | None = None
+
+    def _aggregate(
+        self, table: StreamTable, scope: Scope, stats: Sequence[str], column: str | None
+    ) -> tuple[pa.Table, dt.timedelta]:
+        if self.group_by is not None and self.group_by not in table.schema.names:
+            raise ValueError(f"no column {self.group_by!r} in table {table.name!r} yet")
+        self._group_sql = None if self.group_by is None else quote_ident(self.group_by)
+        result = table.aggregate(
+            stats,
+            column=column,
+            every=self.every,
+            group_by=self.group_by,
+            filter=and_all([scope.filter, self.where]),
+            start=scope.start,
+            end=scope.end,
+        )
+        metadata = result.schema.metadata or {}
+        every = dt.timedelta(seconds=float(metadata.get(b"every_seconds", b"0")))
+        return result, every
+
+    def _long(
+        self,
+        result: pa.Table,
+        every: dt.timedelta,
+        values: Mapping[str, str],
+        extra: Mapping[str, str] | None = None,
+    ) -> pa.Table:
+        """One row per (bucket, group, series): ``values`` maps series label to stat column."""
+        bucket = result.column(0)
+        bucket_end = pc.add(bucket, pa.scalar(every, pa.duration("us")))
+        keys: dict[str, Any] = {"bucket": bucket, "bucket_end": bucket_end}
+        if self.group_by is not None:
+            keys["group"] = result.column(1)
+        for name, stat in (extra or {}).items():
+            keys[name] = result.column(stat)
+        parts = []
+        for label, stat in values.items():
+            columns = dict(keys)
+            if len(values) > 1:
+                columns["series"] = pa.array([label] * result.num_rows, pa.string())
+            columns["value"] = result.column(stat).cast(pa.float64())
+            parts.append(pa.table(columns))
+        return pa.concat_tables(parts)
+
+    def _color(self, series: bool) -> dict[str, Any]:
+        """Color by group when grouped (dashes then tell series apart), else by series."""
+        if self.group_by is not None:
+            encoding: dict[str, Any] = {"color": alt.Color("group:N", title=self.group_by)}
+            if series:
+                encoding["strokeDash"] = alt.StrokeDash("series:N", title=None)
+            return encoding
+        return {"color": alt.Color("series:N", title=None)} if series else {}
+
+    def _tooltip(self, value: alt.Tooltip, *more: alt.Tooltip) -> list[alt.Tooltip]:
+        group = [alt.Tooltip("group:N", title=self.group_by)] if self.group_by else []
+        return [*time_tooltip(), *group, value, *more]
+
+    def _bucket_condition(self, datum: Mapping[str, Any]) -> tuple[str, str] | None:
+        """Filter and label for the bucket (and group) of a clicked mark."""
+        if datum.get("bucket") is None or datum.get("bucket_end") is None:
+            return None
+        start, end = _from_ms(datum["bucket"]), _from_ms(datum["bucket_end"])
+        label = f"{start:%Y-%m-%d %H:%M:%S} to {end:%H:%M:%S} UTC"
+        group = None
+        if self._group_sql is not None and "group" in datum:
+            group = equals(self._group_sql, datum["group"])
+            label += f", {self.group_by} = {datum['group']}"
+        condition = and_all([time_range(start, end), group, self.where])
+        return (condition, label) if condition else None
+
+    def select(self, datum: Mapping[str, Any]) -> Selection | None:
+        found = self._bucket_condition(datum)
+        return None if found is None else Selection(found[0], found[1])
+
+
+class Volume(_TimeSeries):
+    """Rows per time bucket (stacked by group when grouped)."""
+
+    name = "volume"
+
+    def __init__(
+        self,
+        *,
+        every: str | dt.timedelta | None = None,
+        group_by: str | None = None,
+        where: str | None = None,
+        title: str | None = None,
+    ) -> None:
+        super().__init__(every=every, group_by=group_by, where=where)
+        self._title = title or "Volume (rows per bucket)"
+
+    @property
+    def title(self) -> str:
+        return self._title
+
+    def data(self, table: StreamTable, scope: Scope) -> pa.Table:
+        result, every = self._aggregate(table, scope, ("count",), None)
+        return self._long(result, every, {"rows": "count"})
+
+    def spec(self) -> dict[str, Any]:
+        chart = (
+            source()
+            .mark_bar(stroke="white", strokeWidth=0.5)
+            .encode(
+                **time_x(),
+                y=alt.Y("value:Q", title="rows", stack=True),
+                tooltip=self._tooltip(alt.Tooltip("value:Q", title="rows")),
+                **self._color(series=False),
+            )
+        )
+        return finish(chart, self.title)
+
+
+class Latency(_TimeSeries):
+    """Percentiles (p50, p95, p99 by default) of a numeric column per time bucket."""
+
+    name = "latency"
+
+    def __init__(
+        self,
+        column: str = "latency_ms",
+        *,
+        percentiles: Sequence[int] = (50, 95, 99),
+        every: str | dt.timedelta | None = None,
+        group_by: str | None = None,
+        where: str | None = None,
+        title: str | None = None,
+    ) -> None:
+        super().__init__(every=every, group_by=group_by, where=where)
+        unknown = sorted(set(percentiles) - set(_PERCENTILES))
+        if unknown or not percentiles:
+            raise ValueError(
+                f"percentiles must be a non-empty subset of {_PERCENTILES}, got {list(percentiles)}"
+            )
+        self.column = column
+        self.percentiles = tuple(sorted(set(percentiles)))
+        self._title = title or f"{column} percentiles"
+
+    @property
+    def title(self) -> str:
+        return self._title
+
+    def data(self, table: StreamTable, scope: Scope) -> pa.Table:
+        stats = [f"p{p}" for p in self.percentiles]
+        column = column_expr(self.column, table.schema.names)
+        result, every = self._aggregate(table, scope, stats, column)
+        return self._long(result, every, {stat: stat for stat in stats})
+
+    def spec(self) -> dict[str, Any]:
+        chart = (
+            source()
+            .mark_line(point=True)
+            .encode(
+                x=alt.X("bucket:T", title=None),
+                y=alt.Y("value:Q", title=self.column),
+                tooltip=self._tooltip(
+                    alt.Tooltip("series:N", title="percentile"),
+                    alt.Tooltip("value:Q", title=self.column, format=",.4~f"),
+                ),
+                **self._color(series=True),
+            )
+        )
+        return finish(chart, self.title)
+
+
+class ErrorRate(_TimeSeries):
+    """Share of rows per time bucket that are errors.
+
+    ``error`` is a SQL boolean over the table; by default ``status = 'error'`` (``@monitor``
+    tables), else ``exception IS NOT NULL`` when the table has an ``exception`` column.
+    Clicking a bucket selects that bucket's error rows.
+    """
+
+    name = "error_rate"
+
+    def __init__(
+        self,
+        *,
+        error: str | None = None,
+        every: str | dt.timedelta | None = None,
+        group_by: str | None = None,
+        where: str | None = None,
+        title: str | None = None,
+    ) -> None:
+        super().__init__(every=every, group_by=group_by, where=where)
+        self.error = error
+        self._error_sql: str | None = error
+        self._title = title or "Error rate"
+
+    @property
+    def title(self) -> str:
+        return self._title
+
+    def data(self, table: StreamTable, scope: Scope) -> pa.Table:
+        self._error_sql = self.error or _default_error(table.schema.names)
+        flag = f"CASE WHEN ({self._error_sql}) THEN 1.0 ELSE 0.0 END"
+        result, every = self._aggregate(table, scope, ("mean", "sum", "count"), flag)
+        return self._long(result, every, {"error rate": "mean"}, {"errors": "sum", "rows": "count"})
+
+    def spec(self) -> dict[str, Any]:
+        tooltip = self._tooltip(
+            alt.Tooltip("value:Q", title="error rate", format=".1%"),
+            alt.Tooltip("errors:Q", title="errors", format=",d"),
+            alt.Tooltip("rows:Q", title="rows", format=",d"),
+        )
+        y = alt.Y("value:Q", title="error rate", axis=alt.Axis(format="%"))
+        base = source()
+        if self.group_by is None:
+            chart = base.mark_bar(color="#d62728", stroke="white", strokeWidth=0.5).encode(
+                **time_x(), y=y, tooltip=tooltip
+            )
+        else:
+            # Rates of different groups do not add up, so groups are lines, not stacks.
+            chart = base.mark_line(point=True).encode(
+                x=alt.X("bucket:T", title=None), y=y, tooltip=tooltip, **self._color(series=False)
+            )
+        return finish(chart, self.title)
+
+    def select(self, datum: Mapping[str, Any]) -> Selection | None:
+        found = self._bucket_condition(datum)
+        if found is None or self._error_sql is None:
+            return None
+        return Selection(and_all([found[0], self._error_sql]) or "", f"errors in {found[1]}")
+
+
+class Mean(_TimeSeries):
+    """Mean of a numeric column (or SQL expression) per time bucket; nulls are ignored."""
+
+    name = "mean"
+
+    def __init__(
+        self,
+        column: str,
+        *,
+        every: str | dt.timedelta | None = None,
+        group_by: str | None = None,
+        where: str | None = None,
+        title: str | None = None,
+    ) -> None:
+        super().__init__(every=every, group_by=group_by, where=where)
+        self.column = column
+        self._title = title or f"mean {column}"
+
+    @property
+    def title(self) -> str:
+        return self._title
+
+    def data(self, table: StreamTable, scope: Scope) -> pa.Table:
+        column = column_expr(self.column, table.schema.names)
+        result, every = self._aggregate(table, scope, ("mean", "count"), column)
+        return self._long(result, every, {"mean": "mean"}, {"rows": "count"})
+
+    def spec(self) -> dict[str, Any]:
+        chart = (
+            source()
+            .mark_line(point=True)
+            .encode(
+                x=alt.X("bucket:T", title=None),
+                y=alt.Y("value:Q", title=f"mean {self.column}"),
+                tooltip=self._tooltip(
+                    alt.Tooltip("value:Q", title="mean", format=",.4~f"),
+                    alt.Tooltip("rows:Q", title="rows", format=",d"),
+                ),
+                **self._color(series=False),
+            )
+        )
+        return finish(chart, self.title)
+
+
+def _default_error(names: Sequence[str]) -> str:
+    if "status" in names:
+        return f"{quote_ident('status')} = 'error'"
+    if "exception" in names:
+        return f"{quote_ident('exception')} IS NOT NULL"
+    raise ValueError(
+        "error_rate needs a 'status' or 'exception' column; "
+        "pass error=<SQL boolean expression> to say which rows are errors"
+    )
+
+
+def _from_ms(value: float) -> dt.datetime:
+    """Epoch milliseconds (as sent to the browser) back to an exact UTC datetime."""
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+    return epoch + dt.timedelta(microseconds=round(float(value) * 1000))

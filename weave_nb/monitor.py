@@ -1,0 +1,461 @@
+"""``@monitor``: log every call of a function — inputs, output, latency, errors — to a StreamTable.
+
+Wrap the function that serves a model; each call becomes one row of a
+:class:`~weave_nb.store.StreamTable`, which the table widgets, charts and boards
+show live::
+
+    @wnb.monitor(attributes={"model_version": "v3"})
+    def answer(prompt: str, question: str) -> str: ...
+
+    answer("Please answer:", "sqrt of 5.4")       # returns the function's own result
+    result, record = answer.call("Be brief:", "2+2")
+    record.add_data({"user_feedback": "correct"})  # merged into the row
+    answer.table                                     # the StreamTable
+
+Each row holds ``_id`` (the record id, known during the call), ``_timestamp``
+(set by the store), ``name`` (qualified function name), ``inputs`` (arguments
+bound to parameter names with defaults applied, ``self``/``cls`` left out, after
+``preprocess``), ``output`` (after ``reduce`` and ``postprocess``), ``status``
+(``"success"``/``"error"``), ``exception`` (``{type, message, traceback}``, null
+on success), ``start_time``/``end_time`` (UTC), ``latency_ms``, ``trace_id`` and
+``parent_id`` (links between nested monitored calls), ``first_item_ms`` for
+generators, then the static ``attributes`` and anything added with
+:meth:`Record.add_data`.
+
+Monitoring never changes what the function returns or raises: exceptions are
+logged and re-raised unchanged, hook errors and values the store cannot hold
+(open files, sockets, …) are reported once per function as a
+:class:`MonitorWarning` and the value is stored as a marker
+``{"__repr__": <truncated repr>, "__type__": <type>, "__truncated__": <bool>}``.
+Inputs are captured by reference and written when the call ends (the store
+copies them then), so a function that mutates its arguments logs the mutated
+values; ``uint8`` numpy arrays shaped ``HxW``/``HxWx3``/``HxWx4`` among the inputs
+or as the output are logged as images.
+
+Nested calls link through :mod:`contextvars`: a monitored call made while
+another runs in the same context gets that call's ``trace_id`` and its id as
+``parent_id``. asyncio tasks copy the context when created, so links survive
+``asyncio.gather``; a plain :class:`threading.Thread` or a thread-pool worker
+starts with an empty context, so run the work through
+``contextvars.copy_context().run`` (e.g. ``pool.submit(ctx.run, fn, x)``) to keep
+the link.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import inspect
+import re
+import threading
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, cast, overload
+
+from weave_nb.store import StreamTable
+
+from ._monitor_bind import Binder, is_method
+from ._monitor_record import (
+    NON_RECORDING,
+    SWITCH,
+    Record,
+    current_record,
+    monitoring,
+)
+from ._monitor_run import runner_for
+from ._monitor_values import LOG_ERRORS, SCALARS, as_cell, exception_info, storable_variants
+
+__all__ = [
+    "BoundMonitoredFunction",
+    "MonitorWarning",
+    "MonitoredFunction",
+    "Record",
+    "current_record",
+    "monitor",
+    "monitoring",
+]
+
+P = ParamSpec("P")
+P2 = ParamSpec("P2")
+R = TypeVar("R")
+R2 = TypeVar("R2")
+S = TypeVar("S")
+_MF = TypeVar("_MF", bound="MonitoredFunction[Any, Any]")
+
+MONITOR_COLUMNS = frozenset(
+    {
+        "name",
+        "inputs",
+        "output",
+        "status",
+        "exception",
+        "start_time",
+        "end_time",
+        "latency_ms",
+        "trace_id",
+        "parent_id",
+        "first_item_ms",
+    }
+)
+"""Columns the monitor fills itself; ``attributes`` may not use these names."""
+
+_OWN_COLUMNS = MONITOR_COLUMNS - {"inputs", "output"} | {"_id"}
+_OWN_MODULES = ("weave_nb._monitor_run", __name__)
+_UTC = dt.timezone.utc
+
+
+class MonitorWarning(UserWarning):
+    """Monitoring could not record something as asked; the monitored call was not affected."""
+
+
+def _utc(ns: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ns / 1e9, _UTC)
+
+
+def default_table_name(fn: Callable[..., Any]) -> str:
+    """``fn.__qualname__`` made safe as a table name (``outer.<locals>.f`` → ``outer._locals_.f``)."""
+    qualname = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or "function"
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", qualname).strip(".") or "function"
+
+
+class MonitoredFunction(Generic[P, R]):
+    """A function whose calls are logged as rows of :attr:`table`; made by :func:`monitor`.
+
+    Calling it calls the wrapped function and returns its result unchanged;
+    :meth:`call` also returns the call's :class:`Record`.
+    """
+
+    __wrapped__: Callable[P, R]
+
+    def __init__(
+        self,
+        fn: Callable[P, R],
+        *,
+        table: StreamTable | None,
+        table_name: str,
+        root: str | None,
+        preprocess: Callable[[dict[str, Any]], Mapping[str, Any]] | None,
+        postprocess: Callable[[Any], Any] | None,
+        reduce: Callable[[list[Any]], Any] | None,
+        attributes: Mapping[str, Any],
+        auto_log: bool,
+    ) -> None:
+        functools.update_wrapper(self, fn)
+        self.name: str = getattr(fn, "__qualname__", None) or default_table_name(fn)
+        """Qualified name of the wrapped function (the ``name`` column)."""
+        self.auto_log = auto_log
+        """Whether each row is written when its call ends (else at :meth:`Record.finish`)."""
+        self._table = table
+        self._table_name = table_name
+        self._root = root
+        self._preprocess = preprocess
+        self._postprocess = postprocess
+        self._reduce = reduce
+        self._attributes = dict(attributes)
+        self._bind = Binder(fn, skip_first=is_method(fn))
+        self._runner, self._collects = runner_for(fn)
+        self._lock = threading.Lock()
+        self._warned: set[str] = set()
+        if inspect.iscoroutinefunction(fn) and hasattr(inspect, "markcoroutinefunction"):
+            inspect.markcoroutinefunction(self)  # so frameworks await it (Python >= 3.12)
+
+    # -- calling -------------------------------------------------------------
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        if not SWITCH.enabled:
+            return self.__wrapped__(*args, **kwargs)
+        result: R = self._runner(self.__wrapped__, Record(self, args, kwargs), args, kwargs)
+        return result
+
+    def call(self, *args: P.args, **kwargs: P.kwargs) -> tuple[R, Record]:
+        """Call the function; return its result and the :class:`Record` of this call.
+
+        For ``async def`` functions and generators the result is the coroutine or
+        iterator, and the record is written once it has been awaited or exhausted::
+
+            coro, record = fn.call(x)
+            value = await coro
+        """
+        if not SWITCH.enabled:
+            return self.__wrapped__(*args, **kwargs), NON_RECORDING
+        record = Record(self, args, kwargs)
+        result: R = self._runner(self.__wrapped__, record, args, kwargs)
+        return result, record
+
+    @overload
+    def __get__(self: _MF, instance: None, owner: type[Any] | None = None) -> _MF: ...
+
+    @overload
+    def __get__(
+        self: MonitoredFunction[Concatenate[S, P2], R2],
+        instance: S,
+        owner: type[Any] | None = None,
+    ) -> BoundMonitoredFunction[P2, R2]: ...
+
+    def __get__(self, instance: Any, owner: type[Any] | None = None) -> Any:
+        """Method access: bind the instance like a plain function would."""
+        if instance is None:
+            return self
+        return BoundMonitoredFunction(self, instance)
+
+    # -- the table -----------------------------------------------------------
+
+    @property
+    def table(self) -> StreamTable:
+        """The StreamTable the rows go to (created on first use)."""
+        table = self._table
+        if table is None:
+            with self._lock:
+                if self._table is None:
+                    self._table = StreamTable(self._table_name, root=self._root)
+                table = self._table
+        return table
+
+    def flush(self) -> None:
+        """Make every row logged so far durable (see :meth:`StreamTable.flush`)."""
+        if self._table is not None:
+            self._table.flush()
+
+    def __repr__(self) -> str:
+        return f"<monitored function {self.name} → table {self._table_name!r}>"
+
+    # -- writing rows (RecordSink) --------------------------------------------
+
+    def log_record(self, record: Record) -> None:
+        """Build the row of an ended call and log it; never raises."""
+        try:
+            args, kwargs, output, error, data = record.take_call()
+            start_ns, elapsed_ns = record.timing()
+            row = {
+                "_id": record.id,
+                "name": self.name,
+                "inputs": self._inputs(args, kwargs),
+                "output": self._output(output),
+                "status": "success" if error is None else "error",
+                "exception": None if error is None else exception_info(error, _OWN_MODULES),
+                "start_time": _utc(start_ns),
+                "end_time": _utc(start_ns + elapsed_ns),
+                "latency_ms": elapsed_ns / 1e6,
+                "trace_id": record.trace_id,
+                "parent_id": record.parent_id,
+            }
+            if self._attributes:
+                row.update(self._attributes)
+            if data:
+                row.update(data)
+            self._write(row, None)
+        except Exception as error:  # the monitor must never fail the monitored call
+            self._warn("log", f"could not log a call of {self.name}: {error!r}")
+
+    def annotate_record(self, record: Record, data: Mapping[str, Any]) -> None:
+        """Append data to an already logged row; never raises."""
+        try:
+            self._write(dict(data), record.id)
+        except Exception as error:
+            self._warn("log", f"could not add data to a call of {self.name}: {error!r}")
+
+    def _inputs(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        inputs = self._bind(args, kwargs)
+        if self._preprocess is not None:
+            try:
+                processed = self._preprocess(inputs)
+                if not isinstance(processed, Mapping):
+                    raise TypeError(f"must return a mapping, returned {type(processed).__name__}")
+                inputs = dict(processed)
+            except Exception as error:
+                self._hook_failed("preprocess", error, "the raw inputs")
+        for key, value in inputs.items():
+            if type(value) not in SCALARS:
+                inputs[key] = as_cell(value)
+        return inputs
+
+    def _output(self, output: Any) -> Any:
+        if self._collects and self._reduce is not None:
+            try:
+                output = self._reduce(output)
+            except Exception as error:
+                self._hook_failed("reduce", error, "the list of items")
+        if self._postprocess is not None:
+            try:
+                output = self._postprocess(output)
+            except Exception as error:
+                self._hook_failed("postprocess", error, "the output before postprocess")
+        return as_cell(output)
+
+    def _write(self, row: dict[str, Any], annotate_id: str | None) -> None:
+        table = self.table
+        write: Callable[[dict[str, Any]], None] = (
+            table.log if annotate_id is None else functools.partial(table.annotate, annotate_id)
+        )
+        try:
+            write(row)
+            return
+        except LOG_ERRORS as error:
+            refused = error
+        user_columns = (lambda key: key not in _OWN_COLUMNS) if annotate_id is None else _always
+        for variant in storable_variants(row, user_columns):
+            try:
+                write(variant)
+            except LOG_ERRORS:
+                continue
+            self._warn(
+                "unstorable",
+                f"{self.name}: the store refused a value ({refused}); such values are stored "
+                "as {'__repr__': ..., '__type__': ..., '__truncated__': ...} "
+                "(reported once per function)",
+            )
+            return
+        self._warn("log", f"could not log a call of {self.name}: {refused}")
+
+    def _hook_failed(self, hook: str, error: Exception, kept: str) -> None:
+        self._warn(
+            hook,
+            f"{hook} of monitored function {self.name} raised {type(error).__name__}: {error}; "
+            f"the row keeps {kept} (later {hook} errors of this function are not reported)",
+        )
+
+    def _warn(self, key: str, message: str) -> None:
+        if key in self._warned:
+            return
+        self._warned.add(key)
+        warnings.warn(message, MonitorWarning, stacklevel=3)
+
+
+def _always(key: str) -> bool:
+    return True
+
+
+class BoundMonitoredFunction(Generic[P, R]):
+    """A monitored method bound to its instance (what ``obj.method`` returns)."""
+
+    __slots__ = ("__self__", "__func__")
+
+    def __init__(self, monitored: MonitoredFunction[..., R], instance: Any) -> None:
+        self.__func__ = monitored
+        self.__self__ = instance
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self.__func__(self.__self__, *args, **kwargs)
+
+    def call(self, *args: P.args, **kwargs: P.kwargs) -> tuple[R, Record]:
+        """Call the method; return its result and the :class:`Record` of this call."""
+        return self.__func__.call(self.__self__, *args, **kwargs)
+
+    @property
+    def table(self) -> StreamTable:
+        """The StreamTable the rows go to."""
+        return self.__func__.table
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.__func__, name)
+
+    def __repr__(self) -> str:
+        return f"<bound {self.__func__!r} of {self.__self__!r}>"
+
+
+_Decorator = Callable[[Callable[P, R]], MonitoredFunction[P, R]]
+
+
+@overload
+def monitor(fn: Callable[P, R], /) -> MonitoredFunction[P, R]: ...
+
+
+@overload
+def monitor(
+    name: str | None = None,
+    /,
+    *,
+    table: StreamTable | None = None,
+    root: str | None = None,
+    preprocess: Callable[[dict[str, Any]], Mapping[str, Any]] | None = None,
+    postprocess: Callable[[Any], Any] | None = None,
+    reduce: Callable[[list[Any]], Any] | None = None,
+    attributes: Mapping[str, Any] | None = None,
+    auto_log: bool = True,
+) -> Callable[[Callable[P, R]], MonitoredFunction[P, R]]: ...
+
+
+def monitor(
+    name: str | Callable[..., Any] | None = None,
+    /,
+    *,
+    table: StreamTable | None = None,
+    root: str | None = None,
+    preprocess: Callable[[dict[str, Any]], Mapping[str, Any]] | None = None,
+    postprocess: Callable[[Any], Any] | None = None,
+    reduce: Callable[[list[Any]], Any] | None = None,
+    attributes: Mapping[str, Any] | None = None,
+    auto_log: bool = True,
+) -> Any:
+    """Decorator logging every call of the function to a StreamTable.
+
+    Args:
+        name: table name; defaults to the function's qualified name (sanitised).
+            ``@monitor`` without parentheses is the same as ``@monitor()``.
+        table: an existing :class:`StreamTable` to log into (instead of ``name``/``root``).
+        root: directory of the table; defaults to :func:`weave_nb.init`'s root.
+        preprocess: ``inputs dict -> mapping`` applied to the bound arguments
+            before they are logged (e.g. to drop a large argument).
+        postprocess: ``output -> value`` applied to the result before it is
+            logged; the caller still receives the original result.
+        reduce: for generators, ``list of items -> value`` logged as the output
+            (default: the list itself).
+        attributes: static columns added to every row (e.g. ``{"model_version": "v3"}``).
+        auto_log: write each row when its call ends; with ``False`` the row is
+            written by :meth:`Record.finish` (e.g. once feedback arrived), or at
+            interpreter exit for records never finished.
+
+    Works on functions, methods (put ``@staticmethod``/``@classmethod`` above
+    it), ``async def`` functions, generators and async generators.
+    """
+    if callable(name):
+        return monitor()(name)
+    if name is not None and (not isinstance(name, str) or not name):
+        raise TypeError(f"monitor(name=...) must be a non-empty str, got {name!r}")
+    if table is not None:
+        if name is not None or root is not None:
+            raise ValueError("monitor(): pass either table= or name/root=, not both")
+        if not isinstance(table, StreamTable):
+            raise TypeError(f"monitor(table=...) must be a StreamTable, got {type(table).__name__}")
+    for hook_name, hook in (("preprocess", preprocess), ("postprocess", postprocess), ("reduce", reduce)):
+        if hook is not None and not callable(hook):
+            raise TypeError(f"monitor({hook_name}=...) must be callable, got {type(hook).__name__}")
+    static = _check_attributes(attributes)
+    if not isinstance(auto_log, bool):
+        raise TypeError(f"monitor(auto_log=...) must be a bool, got {type(auto_log).__name__}")
+
+    def decorate(fn: Callable[P, R]) -> MonitoredFunction[P, R]:
+        if isinstance(fn, staticmethod | classmethod):
+            wrapper = type(fn)(decorate(fn.__func__))
+            return cast(MonitoredFunction[P, R], wrapper)
+        if not callable(fn):
+            raise TypeError(f"@monitor decorates a callable, got {type(fn).__name__}")
+        return MonitoredFunction(
+            fn,
+            table=table,
+            table_name=name if isinstance(name, str) else default_table_name(fn),
+            root=root,
+            preprocess=preprocess,
+            postprocess=postprocess,
+            reduce=reduce,
+            attributes=static,
+            auto_log=auto_log,
+        )
+
+    return decorate
+
+
+def _check_attributes(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
+    if attributes is None:
+        return {}
+    if not isinstance(attributes, Mapping):
+        raise TypeError(f"monitor(attributes=...) must be a mapping, got {type(attributes).__name__}")
+    for key in attributes:
+        if type(key) is not str or not key:
+            raise TypeError(f"monitor(attributes=...) keys must be non-empty str, got {key!r}")
+        if key.startswith("_") or key in MONITOR_COLUMNS:
+            raise ValueError(
+                f"monitor(attributes=...) key {key!r} clashes with a column the monitor or the "
+                "store fills; pick another name"
+            )
+    return dict(attributes)

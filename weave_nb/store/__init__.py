@@ -1,0 +1,16 @@
+"""The StreamTable store: columnar, persisted, multi-writer, with annotations and queries."""
+
+from ._image import IMAGE_TYPE, Image, is_image_type
+from ._query import STATS, choose_bucket
+from ._table import StreamTable, open_table, parse_every
+
+__all__ = [
+    "IMAGE_TYPE",
+    "STATS",
+    "Image",
+    "StreamTable",
+    "choose_bucket",
+    "is_image_type",
+    "open_table",
+    "parse_every",
+]

@@ -1,0 +1,240 @@
+"""Segment files on disk: naming, atomic writes, compaction, and an index of what is there.
+
+A stream directory (``<table>/rows`` or ``<table>/annotations``) holds Parquet
+files written by any number of writers, each file immutable once it has its name:
+
+    <first_ts_us:016d>-<client_id>-<first_seq:08d>-<last_seq:08d>.parquet
+
+A file is written under a hidden temporary name and renamed into place, so a
+crashed writer leaves either a whole file or a hidden ``.tmp`` nobody reads.
+Compaction merges a writer's small files into one whose sequence range covers
+theirs; readers drop any file whose range another file of the same writer
+covers, so the brief moment when both exist never double-counts a row.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import uuid
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+__all__ = ["Segment", "SegmentIndex", "SegmentWriter"]
+
+_NAME = re.compile(r"^(\d{16})-([0-9a-z]+)-(\d{8})-(\d{8})\.parquet$")
+_ROW_GROUP_ROWS = 64 * 1024
+_COMPACT_BELOW_ROWS = 256 * 1024
+_COMPACT_RUN = 8
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One immutable Parquet file of a stream and what its footer says."""
+
+    path: Path
+    first_ts_us: int
+    client_id: str
+    first_seq: int
+    last_seq: int
+    num_rows: int
+    schema: pa.Schema
+    row_group_rows: tuple[int, ...]
+
+    @property
+    def order_key(self) -> tuple[int, str, int]:
+        """Natural (log) order: by the time the segment's first row was logged."""
+        return (self.first_ts_us, self.client_id, self.first_seq)
+
+    def covers(self, other: Segment) -> bool:
+        """Whether this (compacted) segment holds every row of ``other``."""
+        return (
+            self is not other
+            and self.client_id == other.client_id
+            and self.first_seq <= other.first_seq
+            and other.last_seq <= self.last_seq
+            and (self.first_seq, self.last_seq) != (other.first_seq, other.last_seq)
+        )
+
+    def read(self, columns: Sequence[str] | None = None) -> pa.Table:
+        """The whole segment as a table."""
+        return pq.read_table(self.path, columns=columns)
+
+    def read_slice(self, start: int, stop: int) -> pa.Table:
+        """Rows ``[start, stop)`` of this segment, reading only the row groups they span."""
+        groups, first_row, row = [], 0, 0
+        for i, n in enumerate(self.row_group_rows):
+            if row + n > start and row < stop:
+                if not groups:
+                    first_row = row
+                groups.append(i)
+            row += n
+        table = pq.ParquetFile(self.path).read_row_groups(groups)
+        return table.slice(start - first_row, stop - start)
+
+
+def _open_segment(path: Path) -> Segment | None:
+    match = _NAME.match(path.name)
+    if match is None:
+        return None
+    try:
+        meta = pq.read_metadata(path)
+        schema = meta.schema.to_arrow_schema()
+    except (OSError, pa.ArrowException) as error:
+        warnings.warn(
+            f"weave_nb: skipping unreadable segment {path} ({error}); "
+            "rows in other segments are unaffected",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return None
+    ts, client, first, last = match.groups()
+    return Segment(
+        path=path,
+        first_ts_us=int(ts),
+        client_id=client,
+        first_seq=int(first),
+        last_seq=int(last),
+        num_rows=meta.num_rows,
+        schema=schema,
+        row_group_rows=tuple(meta.row_group(i).num_rows for i in range(meta.num_row_groups)),
+    )
+
+
+class SegmentIndex:
+    """The live set of segments in one stream directory, in natural order.
+
+    ``refresh()`` lists the directory and reads the footers of files it has not
+    seen (files never change once named, so a footer is read once); files that
+    were compacted away disappear. Segments a writer of this process produced are
+    ``add``-ed directly so its own rows never wait for a listing.
+    """
+
+    def __init__(self, directory: Path | None) -> None:
+        self._directory = directory
+        self._known: dict[str, Segment] = {}
+        self._bad: set[str] = set()
+        self._visible: list[Segment] = []
+        self._total = 0
+        self._lock = threading.Lock()
+
+    @property
+    def segments(self) -> list[Segment]:
+        """Visible segments (covered ones dropped) in natural order."""
+        return self._visible
+
+    @property
+    def total_rows(self) -> int:
+        """Rows in the visible segments."""
+        return self._total
+
+    def refresh(self) -> bool:
+        """Pick up segments added or removed by any writer; returns whether anything changed."""
+        if self._directory is None:
+            return False
+        try:
+            names = {
+                entry.name
+                for entry in os.scandir(self._directory)
+                if entry.name.endswith(".parquet") and not entry.name.startswith(".")
+            }
+        except FileNotFoundError:
+            names = set()
+        new = [n for n in names if n not in self._known and n not in self._bad]
+        opened: dict[str, Segment] = {}
+        for name in new:
+            segment = _open_segment(self._directory / name)
+            if segment is None:
+                self._bad.add(name)
+            else:
+                opened[name] = segment
+        with self._lock:
+            gone = [n for n in self._known if n not in names]
+            if not opened and not gone:
+                return False
+            for name in gone:
+                del self._known[name]
+            self._known.update(opened)
+            self._recompute()
+        return True
+
+    def add(self, segment: Segment) -> None:
+        """Register a segment this process just wrote."""
+        with self._lock:
+            self._known[segment.path.name] = segment
+            self._recompute()
+
+    def remove(self, segments: Sequence[Segment]) -> None:
+        """Forget segments this process just compacted away."""
+        with self._lock:
+            for segment in segments:
+                self._known.pop(segment.path.name, None)
+            self._recompute()
+
+    def _recompute(self) -> None:
+        by_client: dict[str, list[Segment]] = {}
+        for segment in self._known.values():
+            by_client.setdefault(segment.client_id, []).append(segment)
+        visible = [
+            s
+            for group in by_client.values()
+            for s in group
+            if not any(other.covers(s) for other in group)
+        ]
+        visible.sort(key=lambda s: s.order_key)
+        self._visible = visible
+        self._total = sum(s.num_rows for s in visible)
+
+
+class SegmentWriter:
+    """Writes one writer's segments into a stream directory and compacts its small ones."""
+
+    def __init__(self, directory: Path, client_id: str) -> None:
+        self._directory = directory
+        self._client_id = client_id
+        self._next_seq = 0
+        self._own: list[Segment] = []
+
+    def write(self, table: pa.Table, first_ts_us: int) -> Segment:
+        """Write ``table`` as the next segment, atomically; returns it."""
+        seq = self._next_seq
+        segment = self._write(table, first_ts_us, seq, seq)
+        self._next_seq += 1
+        self._own.append(segment)
+        return segment
+
+    def compaction_candidates(self) -> list[Segment]:
+        """The trailing run of small own segments, once it is long enough to merge."""
+        run: list[Segment] = []
+        for segment in reversed(self._own):
+            if segment.num_rows >= _COMPACT_BELOW_ROWS:
+                break
+            run.append(segment)
+        return run[::-1] if len(run) >= _COMPACT_RUN else []
+
+    def compact(self, run: list[Segment], merged: pa.Table) -> Segment:
+        """Write ``merged`` (the rows of ``run``, in order) as one covering segment."""
+        segment = self._write(merged, run[0].first_ts_us, run[0].first_seq, run[-1].last_seq)
+        self._own = [s for s in self._own if s not in run] + [segment]
+        return segment
+
+    def _write(self, table: pa.Table, first_ts_us: int, first: int, last: int) -> Segment:
+        self._directory.mkdir(parents=True, exist_ok=True)
+        name = f"{first_ts_us:016d}-{self._client_id}-{first:08d}-{last:08d}.parquet"
+        path = self._directory / name
+        tmp = self._directory / f".{name}.{uuid.uuid4().hex[:8]}.tmp"
+        try:
+            pq.write_table(table, tmp, compression="zstd", row_group_size=_ROW_GROUP_ROWS)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        segment = _open_segment(path)
+        if segment is None:
+            raise OSError(f"weave_nb: segment {path} was written but cannot be read back")
+        return segment

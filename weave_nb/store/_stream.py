@@ -1,0 +1,220 @@
+"""One append-only stream of a table: accepted rows → Arrow tables → segments.
+
+A table has two streams, its rows and its annotations. Each keeps three stages:
+``pending`` (plain dicts accepted by ``log()``, appended under a short lock),
+``unwritten`` (converted to Arrow, not yet in a segment — for an in-memory table
+this is where the data lives), and the segment index (on disk, every writer).
+Conversion and writing happen under ``convert_lock``, never under the lock
+``log()`` takes, so a caller is never held up by Arrow or by the disk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from operator import itemgetter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from ._segments import Segment, SegmentIndex, SegmentWriter
+from ._values import column_to_arrow
+
+__all__ = ["Stream", "StreamSnapshot"]
+
+TIMESTAMP_TYPE = pa.timestamp("us", tz="UTC")
+
+
+@dataclass(frozen=True)
+class StreamSnapshot:
+    """What a query reads: segments on disk plus tables still in memory, in log order."""
+
+    segments: tuple[Segment, ...]
+    memory: tuple[pa.Table, ...]
+
+    @property
+    def num_rows(self) -> int:
+        """Rows in the snapshot."""
+        return sum(s.num_rows for s in self.segments) + sum(t.num_rows for t in self.memory)
+
+
+class Stream:
+    """Buffer, converter and segment writer of one stream (see module docstring)."""
+
+    def __init__(
+        self,
+        directory: Path | None,
+        client_id: str,
+        *,
+        key_column: str,
+        generate_ids: bool,
+        writable: bool,
+    ) -> None:
+        self.pending: list[dict[str, Any]] = []
+        self.pending_ts: list[int] = []
+        self.lock = threading.Lock()
+        self.convert_lock = threading.RLock()
+        self.index = SegmentIndex(directory)
+        self._unwritten: list[tuple[pa.Table, int]] = []
+        self._unwritten_rows = 0
+        self._converting = 0
+        self._client_id = client_id
+        self._key_column = key_column
+        self._generate_ids = generate_ids
+        self._next_id = 0
+        self._writer = (
+            SegmentWriter(directory, client_id) if directory is not None and writable else None
+        )
+        self.write_error: BaseException | None = None
+
+    def __len__(self) -> int:
+        return self.index.total_rows + self._unwritten_rows + self._converting + len(self.pending)
+
+    @property
+    def has_unsaved(self) -> bool:
+        """Whether rows accepted by this process are not yet in a segment."""
+        return bool(self.pending or self._converting or (self._writer and self._unwritten))
+
+    def extend(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Accept already-validated rows, stamped with the current time."""
+        now = time.time_ns()
+        with self.lock:
+            self.pending.extend(rows)
+            self.pending_ts.extend([now] * len(rows))
+
+    def drain(self) -> None:
+        """Convert every pending row to Arrow (caller holds ``convert_lock``)."""
+        with self.lock:
+            rows, stamps = self.pending, self.pending_ts
+            if not rows:
+                return
+            self.pending, self.pending_ts = [], []
+            self._converting = len(rows)
+        try:
+            table = self._to_arrow(rows, stamps)
+        except BaseException:
+            with self.lock:  # never drop accepted rows: put them back in front
+                self.pending[:0], self.pending_ts[:0] = rows, stamps
+                self._converting = 0
+            raise
+        with self.lock:
+            self._unwritten.append((table, stamps[0] // 1000))
+            self._unwritten_rows += table.num_rows
+            self._converting = 0
+
+    def snapshot(self) -> StreamSnapshot:
+        """Everything visible now; converts pending rows first."""
+        with self.convert_lock:
+            self.drain()
+            with self.lock:
+                return StreamSnapshot(
+                    tuple(self.index.segments), tuple(t for t, _ in self._unwritten)
+                )
+
+    def write(self) -> bool:
+        """Move converted rows into segments; returns whether anything was written."""
+        if self._writer is None:
+            return False
+        wrote = False
+        with self.convert_lock:
+            self.drain()
+            while self._unwritten:
+                tables = [t for t, _ in self._unwritten]
+                first_ts = self._unwritten[0][1]
+                try:
+                    merged = pa.concat_tables(tables, promote_options="permissive")
+                    count = len(tables)
+                except (pa.ArrowInvalid, pa.ArrowTypeError):
+                    merged, count = tables[0], 1
+                segment = self._writer.write(merged, first_ts)
+                with self.lock:
+                    self.index.add(segment)
+                    del self._unwritten[:count]
+                    self._unwritten_rows -= merged.num_rows
+                wrote = True
+            if wrote:
+                self._compact()
+        return wrote
+
+    def _compact(self) -> None:
+        assert self._writer is not None
+        run = self._writer.compaction_candidates()
+        if not run:
+            return
+        merged = pa.concat_tables([s.read() for s in run], promote_options="permissive")
+        segment = self._writer.compact(run, merged)
+        with self.lock:
+            self.index.add(segment)
+            self.index.remove(run)
+        for old in run:
+            old.path.unlink(missing_ok=True)
+
+    # -- conversion --------------------------------------------------------
+
+    def _to_arrow(self, rows: list[dict[str, Any]], stamps: list[int]) -> pa.Table:
+        keys, uniform = _ordered_keys(rows)
+        n = len(rows)
+        columns: dict[str, pa.Array] = {}
+        key = self._key_column
+        if self._generate_ids:
+            columns[key] = self._ids(rows, key in keys)
+        elif key in keys:
+            columns[key] = column_to_arrow(_column(rows, key, uniform))
+        timestamps = np.asarray(stamps, dtype=np.int64) // 1000
+        if "_timestamp" in keys:
+            columns["_timestamp"] = _user_timestamps(_column(rows, "_timestamp", uniform), timestamps)
+        else:
+            columns["_timestamp"] = pa.array(timestamps, type=pa.int64()).cast(TIMESTAMP_TYPE)
+        columns["_client_id"] = pa.array([self._client_id] * n, type=pa.string())
+        for name in keys:
+            if name not in columns:
+                columns[name] = column_to_arrow(_column(rows, name, uniform))
+        return pa.table(columns)
+
+    def _ids(self, rows: list[dict[str, Any]], any_given: bool) -> pa.Array:
+        given = [row.get(self._key_column) for row in rows] if any_given else [None] * len(rows)
+        prefix, next_id = f"{self._client_id}-", self._next_id
+        ids: list[Any] = []
+        for value in given:
+            if value is None:
+                value = f"{prefix}{next_id}"
+                next_id += 1
+            ids.append(value)
+        self._next_id = next_id
+        return column_to_arrow(ids)
+
+
+def _ordered_keys(rows: list[dict[str, Any]]) -> tuple[list[str], bool]:
+    """Ordered union of row keys, and whether every row has exactly the first row's keys."""
+    first = rows[0].keys()
+    width = len(first)
+    if all(len(row) == width and row.keys() == first for row in rows):
+        return list(first), True
+    keys: dict[str, None] = {}
+    for row in rows:
+        keys.update(dict.fromkeys(row))
+    return list(keys), False
+
+
+def _column(rows: list[dict[str, Any]], name: str, uniform: bool) -> list[Any]:
+    return list(map(itemgetter(name), rows)) if uniform else [row.get(name) for row in rows]
+
+
+def _user_timestamps(values: list[Any], logged_us: np.ndarray[Any, Any]) -> pa.Array:
+    """``_timestamp`` given by the user (backfill) where present, log time elsewhere."""
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+    out = []
+    for value, fallback in zip(values, logged_us.tolist(), strict=True):
+        if value is None:
+            out.append(fallback)
+        else:
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=dt.timezone.utc)
+            out.append((value - epoch) // dt.timedelta(microseconds=1))
+    return pa.array(out, type=pa.int64()).cast(TIMESTAMP_TYPE)
+
