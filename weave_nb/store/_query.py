@@ -21,7 +21,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._schema import conform, merge_schemas, needs_conform, unify_types
+from ._columns import ColumnCache
+from ._ranking import rank_window, stable_order
+from ._schema import conform, conform_column, merge_schemas, needs_conform, unify_types
+from ._segments import Segment
 from ._stream import TIMESTAMP_TYPE, StreamSnapshot
 
 __all__ = ["STATS", "QueryEngine", "Snapshot", "SortSpec", "choose_bucket"]
@@ -104,6 +107,15 @@ class Snapshot:
         return [n for n in self.ann_schema.names if n not in _ANN_META]
 
     @property
+    def annotations_key(self) -> tuple[Any, ...]:
+        """Identifies the annotation data of this snapshot (segments are immutable)."""
+        return (
+            tuple(s.path.name for s in self.annotations.segments),
+            tuple(id(t) for t in self.annotations.memory),
+            self.annotations.num_rows,
+        )
+
+    @property
     def has_annotations(self) -> bool:
         """Whether any annotation exists."""
         return self.annotations.num_rows > 0
@@ -113,10 +125,12 @@ class QueryEngine:
     """DuckDB connection of one table; every call holds its lock for its duration."""
 
     def __init__(self) -> None:
+        self._cache = ColumnCache()
         self._con = duckdb.connect(":memory:")
         self._con.execute("SET TimeZone = 'UTC'")
         self._lock = threading.RLock()
         self._registered: list[str] = []
+        self._latest_cache: tuple[tuple[Any, ...], pa.Table] | None = None
 
     def close(self) -> None:
         """Release the connection."""
@@ -134,19 +148,28 @@ class QueryEngine:
         filter: str | None,
         columns: Sequence[str] | None,
     ) -> pa.Table:
-        """Rows ``[offset, offset + limit)`` of the merged view, sorted and filtered."""
+        """Rows ``[offset, offset + limit)`` of the merged view, sorted and filtered.
+
+        Unsorted and unfiltered: read from the segments that hold the rows. With
+        a filter, DuckDB finds the matching positions; with a sort, the key
+        column (cached per immutable segment) is ranked without a full sort;
+        then only the rows of the window are fetched.
+        """
         if offset < 0 or limit < 0:
             raise ValueError(f"offset and limit must be >= 0, got offset={offset}, limit={limit}")
         names = self._columns(snap, columns)
         if not sort and not filter:
             table = self._slice(snap, offset, limit)
             return _merge_annotations(self, snap, table).select(names)
-        order = self._order_by(snap, sort)
-        where = f"WHERE ({filter})" if filter else ""
-        select = ", ".join(quote(n) for n in names)
-        sql = f"SELECT {select} FROM t {where} {order} LIMIT {int(limit)} OFFSET {int(offset)}"
-        target = pa.schema([snap.schema.field(n) for n in names])
-        return conform(self.sql(snap, sql), target)
+        base = self._filtered_positions(snap, filter) if filter else None
+        if sort:
+            page = self._rank(snap, list(sort), base, offset, limit)
+            positions = base[page] if base is not None else page
+        else:
+            assert base is not None
+            positions = base[offset : offset + limit]
+        rows = self._take(snap, positions)
+        return _merge_annotations(self, snap, rows).select(names)
 
     def count(self, snap: Snapshot, filter: str | None) -> int:
         """Rows of the merged view matching ``filter``."""
@@ -202,7 +225,8 @@ class QueryEngine:
         """Run DuckDB SQL in which the merged view is the relation ``t``."""
         with self._lock:
             try:
-                self._con.execute(f"CREATE OR REPLACE TEMP VIEW t AS {self._view_sql(snap)}")
+                self._con.execute(f"CREATE OR REPLACE TEMP VIEW __t_pos AS {self._view_sql(snap)}")
+                self._con.execute("CREATE OR REPLACE TEMP VIEW t AS SELECT * EXCLUDE (__pos) FROM __t_pos")
                 return self._con.sql(query).to_arrow_table()
             except duckdb.Error as error:
                 raise ValueError(f"query failed: {error}") from None
@@ -216,10 +240,16 @@ class QueryEngine:
     def latest_annotations(self, snap: Snapshot) -> pa.Table:
         """Per target key: the latest value of each field, and the set of fields ever set."""
         with self._lock:
+            key = snap.annotations_key
+            if self._latest_cache is not None and self._latest_cache[0] == key:
+                return self._latest_cache[1]
+            mark = len(self._registered)
             try:
-                return self._latest(snap)
+                latest = self._latest(snap)
             finally:
-                self._unregister()
+                self._unregister(mark)
+            self._latest_cache = (key, latest)
+            return latest
 
     def _latest(self, snap: Snapshot) -> pa.Table:
         fields = snap.annotation_fields
@@ -243,18 +273,83 @@ class QueryEngine:
             raise KeyError(f"no column(s) {missing}; the table has {snap.schema.names}")
         return list(columns)
 
-    def _order_by(self, snap: Snapshot, sort: SortSpec | None) -> str:
-        if not sort:
-            return ""
-        parts = []
-        for item in sort:
-            name, direction = item
+    def _rank(
+        self,
+        snap: Snapshot,
+        sort: list[tuple[str, Literal["asc", "desc"]]],
+        base: np.ndarray[Any, Any] | None,
+        offset: int,
+        limit: int,
+    ) -> np.ndarray[Any, Any]:
+        for name, direction in sort:
             if name not in snap.schema.names:
                 raise KeyError(f"cannot sort by {name!r}: no such column")
             if direction not in ("asc", "desc"):
                 raise ValueError(f"sort direction must be 'asc' or 'desc', got {direction!r}")
-            parts.append(f"{quote(name)} {direction.upper()} NULLS LAST")
-        return "ORDER BY " + ", ".join([*parts, "_timestamp", "_id"])
+        keys = {name: self._column(snap, name) for name, _ in sort}
+        if base is not None:
+            keys = {name: column.take(pa.array(base)) for name, column in keys.items()}
+        if len(sort) == 1:
+            (name, direction), = sort
+            return rank_window(keys[name], offset, limit, direction)
+        return stable_order(pa.table(keys), sort)[offset : offset + limit]
+
+    def _column(self, snap: Snapshot, name: str) -> pa.ChunkedArray:
+        """One column of the merged view, whole, in log order (cached per segment)."""
+        want = snap.schema.field(name).type
+        chunks = []
+        for segment in snap.rows.segments:
+            chunks.extend(self._cache.column(segment, name, want).chunks)
+        for table in snap.rows.memory:
+            column = table.column(name) if name in table.column_names else pa.nulls(len(table), want)
+            chunks.extend(conform_column(column, want).chunks)
+        column = pa.chunked_array(chunks, type=want)
+        if name in snap.annotation_fields:
+            ids = pa.chunked_array(
+                [c for s in snap.rows.segments for c in self._cache.column(s, "_id", None).chunks]
+                + [c for t in snap.rows.memory for c in t.column("_id").chunks]
+            )
+            merged = _merge_annotations(self, snap, pa.table({"_id": ids, name: column}), [name])
+            column = merged.column(0)
+        return column
+
+    def _filtered_positions(self, snap: Snapshot, filter: str) -> np.ndarray[Any, Any]:
+        """Positions (in log order) of the rows matching ``filter``."""
+        result = self.sql(snap, f"SELECT __pos FROM __t_pos WHERE ({filter}) ORDER BY __pos")
+        return result.column(0).to_numpy().astype(np.int64)
+
+    def _take(self, snap: Snapshot, positions: np.ndarray[Any, Any]) -> pa.Table:
+        """Rows at ``positions`` (any order) of the unannotated rows, conformed."""
+        sources: list[Any] = [*snap.rows.segments, *snap.rows.memory]
+        if len(positions) == 0 or not sources:
+            return snap.rows_schema.empty_table()
+        ends = np.cumsum([s.num_rows for s in sources])
+        which = np.searchsorted(ends, positions, side="right")
+        pieces, order = [], []
+        for i in np.unique(which):
+            picked = np.flatnonzero(which == i)
+            local = positions[picked] - (ends[i] - sources[i].num_rows)
+            source = sources[i]
+            if isinstance(source, pa.Table):
+                piece = source.take(pa.array(local))
+            else:
+                piece = self._fetch_rows(source, local)
+            pieces.append(conform(piece, snap.rows_schema))
+            order.append(picked)
+        table = pa.concat_tables(pieces)
+        return table.take(pa.array(np.argsort(np.concatenate(order), kind="stable")))
+
+    def _fetch_rows(self, segment: Segment, local: np.ndarray[Any, Any]) -> pa.Table:
+        """Rows of one segment by row number; DuckDB reads only the pages that hold them."""
+        wanted = np.unique(local)
+        listed = ", ".join(map(str, wanted.tolist()))
+        with self._lock:
+            fetched = self._con.sql(
+                f"SELECT * FROM read_parquet({_literal(str(segment.path))}, file_row_number = true) "
+                f"WHERE file_row_number IN ({listed}) ORDER BY file_row_number"
+            ).to_arrow_table()
+        fetched = fetched.drop_columns(["file_row_number"])
+        return fetched.take(pa.array(np.searchsorted(wanted, local)))
 
     def _slice(self, snap: Snapshot, offset: int, limit: int) -> pa.Table:
         pieces: list[pa.Table] = []
@@ -277,30 +372,56 @@ class QueryEngine:
             return snap.rows_schema.empty_table()
         return pa.concat_tables(pieces)
 
-    def _stream_sql(self, stream: StreamSnapshot, schema: pa.Schema, prefix: str) -> str:
-        """SQL for one stream: clean files read by DuckDB, the rest conformed in memory."""
+    def _stream_sql(
+        self, stream: StreamSnapshot, schema: pa.Schema, prefix: str, positions: bool = False
+    ) -> str:
+        """SQL for one stream: clean files read by DuckDB, the rest conformed in memory.
+
+        With ``positions``, each row also gets ``__pos``, its index in log order.
+        """
         parts: list[str] = []
-        files = [s for s in stream.segments if not needs_conform(s.schema, schema)]
-        converted = [conform(s.read(), schema) for s in stream.segments if s not in files]
-        if files:
-            paths = ", ".join(_literal(str(s.path)) for s in files)
+        start = 0
+        tables: list[tuple[pa.Table, int]] = []
+        files: list[tuple[Segment, int]] = []
+        for segment in stream.segments:
+            if needs_conform(segment.schema, schema):
+                tables.append((conform(segment.read(), schema), start))
+            else:
+                files.append((segment, start))
+            start += segment.num_rows
+        for table in stream.memory:
+            tables.append((conform(table, schema), start))
+            start += table.num_rows
+        if positions:
+            parts.extend(
+                f"SELECT * EXCLUDE (file_row_number), file_row_number + {first} AS __pos "
+                f"FROM read_parquet({_literal(str(s.path))}, file_row_number = true)"
+                for s, first in files
+            )
+        elif files:
+            paths = ", ".join(_literal(str(s.path)) for s, _ in files)
             parts.append(f"SELECT * FROM read_parquet([{paths}], union_by_name = true)")
-        for table in [*converted, *(conform(t, schema) for t in stream.memory)] or [
-            schema.empty_table()
-        ]:
+        if not tables and not parts:
+            tables.append((schema.empty_table(), 0))
+        for table, first in tables:
+            if positions:
+                table = table.append_column(
+                    "__pos", pa.array(np.arange(first, first + table.num_rows, dtype=np.int64))
+                )
             name = f"__{prefix}_{len(self._registered)}"
             self._con.register(name, table)
             self._registered.append(name)
             parts.append(f"SELECT * FROM {name}")
         body = " UNION ALL BY NAME ".join(parts)
-        cols = ", ".join(quote(n) for n in schema.names)
+        cols = ", ".join(quote(n) for n in [*schema.names, *(["__pos"] if positions else [])])
         return f"SELECT {cols} FROM ({body})"
 
     def _view_sql(self, snap: Snapshot) -> str:
-        rows = self._stream_sql(snap.rows, snap.rows_schema, "rows")
+        """The merged view with a ``__pos`` column (log order)."""
+        rows = self._stream_sql(snap.rows, snap.rows_schema, "rows", positions=True)
         if not snap.has_annotations:
             return rows
-        latest = self._latest(snap)
+        latest = self.latest_annotations(snap)
         name = f"__latest_{len(self._registered)}"
         self._con.register(name, latest)
         self._registered.append(name)
@@ -320,15 +441,17 @@ class QueryEngine:
                 )
             else:
                 select.append(f"r.{col}")
+        select.append("r.__pos")
         return (
             f"SELECT {', '.join(select)} FROM ({rows}) AS r "
             f"LEFT JOIN {name} AS a ON CAST(r._id AS VARCHAR) = a.__key"
         )
 
-    def _unregister(self) -> None:
-        for name in self._registered:
+    def _unregister(self, mark: int = 0) -> None:
+        """Drop the Arrow tables registered since ``mark``."""
+        for name in self._registered[mark:]:
             self._con.unregister(name)
-        self._registered.clear()
+        del self._registered[mark:]
 
 
 def _sql_type(engine: QueryEngine, type_: pa.DataType) -> str:
@@ -343,26 +466,29 @@ def _ts_literal(value: dt.datetime) -> str:
     return f"TIMESTAMPTZ '{value.isoformat()}'"
 
 
-def _merge_annotations(engine: QueryEngine, snap: Snapshot, rows: pa.Table) -> pa.Table:
-    """Apply the latest annotation per field to ``rows`` (order kept), then conform."""
+def _merge_annotations(
+    engine: QueryEngine, snap: Snapshot, rows: pa.Table, names: Sequence[str] | None = None
+) -> pa.Table:
+    """Apply the latest annotation per field to ``rows`` (order kept), conformed.
+
+    The result has the columns ``names`` (default: the whole merged schema).
+    """
+    target = pa.schema([snap.schema.field(n) for n in (names or snap.schema.names)])
     if not snap.has_annotations:
-        return conform(rows, snap.schema) if rows.schema != snap.schema else rows
+        return conform(rows, target)
     latest = engine.latest_annotations(snap)
     keys = pc.cast(rows.column("_id"), pa.string())
     positions = pc.index_in(keys, value_set=latest.column("__key"))
     sets = latest.column("__set").take(positions)
     columns = []
-    for f in snap.schema:
+    for f in target:
         base = rows.column(f.name) if f.name in rows.column_names else pa.nulls(len(rows), f.type)
-        if f.name not in snap.annotation_fields:
-            columns.append(conform(pa.table({f.name: base}), pa.schema([f])).column(0))
-            continue
-        target = pa.schema([f])
-        values = conform(pa.table({f.name: latest.column(f.name).take(positions)}), target)
-        base_conformed = conform(pa.table({f.name: base}), target)
-        has = _list_has(sets, f.name)
-        columns.append(pc.if_else(has, values.column(0), base_conformed.column(0)))
-    return pa.Table.from_arrays(columns, schema=snap.schema)
+        base = conform_column(base, f.type)
+        if f.name in snap.annotation_fields:
+            values = conform_column(latest.column(f.name).take(positions), f.type)
+            base = pc.if_else(_list_has(sets, f.name), values, base)
+        columns.append(base)
+    return pa.Table.from_arrays(columns, schema=target)
 
 
 def _list_has(lists: pa.ChunkedArray, value: str) -> pa.Array:

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from ._values import to_text
 
-__all__ = ["conform", "merge_schemas", "unify_types"]
+__all__ = ["conform", "conform_column", "merge_schemas", "needs_conform", "unify_types"]
 
 
 class _Conflict(Exception):
@@ -111,13 +111,14 @@ def conform(table: pa.Table, target: pa.Schema) -> pa.Table:
     columns = []
     for field in target:
         if field.name in table.column_names:
-            columns.append(_conform_array(table.column(field.name), field.type))
+            columns.append(conform_column(table.column(field.name), field.type))
         else:
             columns.append(pa.nulls(table.num_rows, field.type))
     return pa.Table.from_arrays(columns, schema=target)
 
 
-def _conform_array(array: pa.ChunkedArray | pa.Array, want: pa.DataType) -> pa.ChunkedArray:
+def conform_column(array: pa.ChunkedArray | pa.Array, want: pa.DataType) -> pa.ChunkedArray:
+    """Cast one column to ``want`` under the merge rules."""
     chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
     return pa.chunked_array([_conform_chunk(c, want) for c in chunks], type=want)
 

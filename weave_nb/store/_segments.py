@@ -230,7 +230,9 @@ class SegmentWriter:
         path = self._directory / name
         tmp = self._directory / f".{name}.{uuid.uuid4().hex[:8]}.tmp"
         try:
-            pq.write_table(table, tmp, compression="zstd", row_group_size=_ROW_GROUP_ROWS)
+            pq.write_table(
+                table, tmp, compression="zstd", use_dictionary=False, row_group_size=_ROW_GROUP_ROWS
+            )
             os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ._segments import Segment, SegmentIndex, SegmentWriter
 from ._values import column_to_arrow
@@ -157,52 +158,57 @@ class Stream:
     # -- conversion --------------------------------------------------------
 
     def _to_arrow(self, rows: list[dict[str, Any]], stamps: list[int]) -> pa.Table:
-        keys, uniform = _ordered_keys(rows)
+        values = _columns(rows)
         n = len(rows)
         columns: dict[str, pa.Array] = {}
         key = self._key_column
         if self._generate_ids:
-            columns[key] = self._ids(rows, key in keys)
-        elif key in keys:
-            columns[key] = column_to_arrow(_column(rows, key, uniform))
+            columns[key] = self._ids(values.get(key), n)
+        elif key in values:
+            columns[key] = column_to_arrow(values[key])
         timestamps = np.asarray(stamps, dtype=np.int64) // 1000
-        if "_timestamp" in keys:
-            columns["_timestamp"] = _user_timestamps(_column(rows, "_timestamp", uniform), timestamps)
+        if "_timestamp" in values:
+            columns["_timestamp"] = _user_timestamps(values["_timestamp"], timestamps)
         else:
             columns["_timestamp"] = pa.array(timestamps, type=pa.int64()).cast(TIMESTAMP_TYPE)
         columns["_client_id"] = pa.array([self._client_id] * n, type=pa.string())
-        for name in keys:
+        for name, column in values.items():
             if name not in columns:
-                columns[name] = column_to_arrow(_column(rows, name, uniform))
+                columns[name] = column_to_arrow(column)
         return pa.table(columns)
 
-    def _ids(self, rows: list[dict[str, Any]], any_given: bool) -> pa.Array:
-        given = [row.get(self._key_column) for row in rows] if any_given else [None] * len(rows)
-        prefix, next_id = f"{self._client_id}-", self._next_id
+    def _ids(self, given: list[Any] | None, n: int) -> pa.Array:
+        """User ids where given, else ``<client_id>-<n>``: unique across writers and runs."""
+        prefix, start = f"{self._client_id}-", self._next_id
+        if given is None or given.count(None) == n:
+            self._next_id += n
+            numbers = pa.array(np.arange(start, start + n, dtype=np.int64)).cast(pa.string())
+            return pc.binary_join_element_wise(prefix, numbers, "")
         ids: list[Any] = []
         for value in given:
             if value is None:
-                value = f"{prefix}{next_id}"
-                next_id += 1
+                value = f"{prefix}{self._next_id}"
+                self._next_id += 1
             ids.append(value)
-        self._next_id = next_id
         return column_to_arrow(ids)
 
 
-def _ordered_keys(rows: list[dict[str, Any]]) -> tuple[list[str], bool]:
-    """Ordered union of row keys, and whether every row has exactly the first row's keys."""
-    first = rows[0].keys()
-    width = len(first)
-    if all(len(row) == width and row.keys() == first for row in rows):
-        return list(first), True
+def _columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Rows → column lists, keys in first-seen order; missing keys become ``None``.
+
+    Fast path (C loops only) when every row has exactly the first row's keys,
+    which is what a producer logging one kind of row does.
+    """
+    first = list(rows[0])
+    if sum(map(len, rows)) == len(first) * len(rows):
+        try:
+            return {name: list(map(itemgetter(name), rows)) for name in first}
+        except KeyError:
+            pass
     keys: dict[str, None] = {}
     for row in rows:
         keys.update(dict.fromkeys(row))
-    return list(keys), False
-
-
-def _column(rows: list[dict[str, Any]], name: str, uniform: bool) -> list[Any]:
-    return list(map(itemgetter(name), rows)) if uniform else [row.get(name) for row in rows]
+    return {name: [row.get(name) for row in rows] for name in keys}
 
 
 def _user_timestamps(values: list[Any], logged_us: np.ndarray[Any, Any]) -> pa.Array:

@@ -193,7 +193,7 @@ def column_to_arrow(values: list[Any]) -> pa.Array:
 
 
 def _has_objects(values: list[Any]) -> bool:
-    return any(type(v) not in PLAIN_TYPES for v in values)
+    return not PLAIN_TYPES.issuperset(map(type, values))
 
 
 def _encode_images(value: Any) -> Any:

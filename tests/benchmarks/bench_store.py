@@ -1,0 +1,129 @@
+"""Store benchmarks: log() throughput and windowed reads of a 10M-row table.
+
+Run: ``python tests/benchmarks/bench_store.py`` (``--rows-10m N`` to shrink the
+big table on a small machine). Prints medians of 3 runs, each beside a baseline
+measured in the same run, because shared machines are noisy: compare ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow as pa
+
+import weave_nb as wnb
+
+ROWS = 500_000
+BATCH = 10_000
+
+
+def make_rows(n: int) -> list[dict[str, object]]:
+    """Single 5-column rows: int, str, float, bool, str."""
+    return [
+        {"step": i, "text": f"hello {i}", "score": i * 0.5, "ok": i % 3 == 0, "tag": "a"}
+        for i in range(n)
+    ]
+
+
+def baseline(rows: list[dict[str, object]]) -> float:
+    """list.append of the same dicts + RecordBatch.from_pylist per 10k rows; rows/s."""
+    start = time.perf_counter()
+    buffer: list[dict[str, object]] = []
+    batches = []
+    for row in rows:
+        buffer.append(row)
+        if len(buffer) == BATCH:
+            batches.append(pa.RecordBatch.from_pylist(buffer))
+            buffer = []
+    if buffer:
+        batches.append(pa.RecordBatch.from_pylist(buffer))
+    return len(rows) / (time.perf_counter() - start)
+
+
+def weave_log(rows: list[dict[str, object]], root: Path) -> tuple[float, float]:
+    """(rows/s of the log() calls alone, rows/s of log() + flush() to disk)."""
+    table = wnb.StreamTable(f"bench_{time.monotonic_ns()}", root=root)
+    log = table.log
+    start = time.perf_counter()
+    for row in rows:
+        log(row)
+    logged = time.perf_counter() - start
+    table.flush()
+    total = time.perf_counter() - start
+    assert len(table) == len(rows)
+    table.close()
+    return len(rows) / logged, len(rows) / total
+
+
+def bench_log(root: Path) -> None:
+    rows = make_rows(ROWS)
+    results = []
+    for _ in range(3):
+        base = baseline(rows)
+        calls, end_to_end = weave_log(rows, root)
+        results.append((base, calls, end_to_end))
+    base, calls, e2e = (statistics.median(r[i] for r in results) for i in range(3))
+    print(f"log() single 5-column rows, persisted, {ROWS:,} rows, median of 3")
+    print(f"  baseline list.append + from_pylist/10k : {base:>12,.0f} rows/s")
+    print(f"  StreamTable.log() calls                : {calls:>12,.0f} rows/s  ({calls / base:.2f}x)")
+    print(f"  StreamTable.log() + flush() to disk    : {e2e:>12,.0f} rows/s  ({e2e / base:.2f}x)")
+
+
+_REOPEN = """
+import os, sys, time, psutil, weave_nb as wnb
+proc = psutil.Process()
+before = proc.memory_info().rss
+start = time.perf_counter()
+t = wnb.open_table(sys.argv[1])
+offset = len(t) - 100
+w = t.window(offset, 100)
+elapsed = time.perf_counter() - start
+assert w.num_rows == 100, w.num_rows
+s = time.perf_counter()
+sorted_w = t.window(offset, 100, sort=[("score", "desc")])
+sorted_elapsed = time.perf_counter() - s
+print(elapsed, sorted_elapsed, proc.memory_info().rss - before)
+"""
+
+
+def bench_window(root: Path, n: int) -> None:
+    path = root / "big"
+    table = wnb.StreamTable("big", root=root)
+    chunk = make_rows(100_000)
+    start = time.perf_counter()
+    for _ in range(n // len(chunk)):
+        for row in chunk:
+            table.log(row)
+    table.close()
+    built = time.perf_counter() - start
+    disk = sum(f.stat().st_size for f in path.rglob("*.parquet"))
+    runs = []
+    for _ in range(3):
+        out = subprocess.run(
+            [sys.executable, "-c", _REOPEN, str(path)], capture_output=True, text=True, check=True
+        ).stdout.split()
+        runs.append((float(out[0]), float(out[1]), int(out[2])))
+    opened, sorted_s, rss = (statistics.median(r[i] for r in runs) for i in range(3))
+    print(f"{n:,}-row persisted table (built in {built:.1f} s, {disk / 1e6:.1f} MB on disk)")
+    print(f"  reopen + window(offset={n - 100:,}, limit=100): {opened * 1000:8.1f} ms (target <= 1000)")
+    print(f"  window at the same offset sorted by score   : {sorted_s * 1000:8.1f} ms")
+    print(f"  RSS growth: {rss / 1e6:.1f} MB = {rss / disk:.2f}x the table on disk (target <= 2x)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows-10m", type=int, default=10_000_000, help="size of the big table")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        bench_log(Path(tmp))
+        bench_window(Path(tmp), args.rows_10m)
+
+
+if __name__ == "__main__":
+    main()

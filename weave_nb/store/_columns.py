@@ -1,0 +1,55 @@
+"""Decoded columns of immutable segments, kept for repeated sorts (bounded, LRU)."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ._schema import conform_column
+from ._segments import Segment
+
+__all__ = ["ColumnCache"]
+
+_DEFAULT_BUDGET = 256 * 1024 * 1024
+
+
+class ColumnCache:
+    """Columns read from segments, keyed by (file, column); segments never change once named.
+
+    A table widget sorting a million rows reads the key column once; scrolling
+    the sorted view then costs only the ranking and the rows of each window.
+    """
+
+    def __init__(self, budget_bytes: int = _DEFAULT_BUDGET) -> None:
+        self._budget = budget_bytes
+        self._used = 0
+        self._entries: OrderedDict[tuple[str, str], pa.ChunkedArray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def column(self, segment: Segment, name: str, want: pa.DataType | None) -> pa.ChunkedArray:
+        """Column ``name`` of ``segment``, cast to ``want`` (nulls if the segment lacks it)."""
+        key = (str(segment.path), name)
+        with self._lock:
+            cached = self._entries.get(key)
+            if cached is not None:
+                self._entries.move_to_end(key)
+        if cached is None:
+            if name in segment.schema.names:
+                cached = pq.read_table(segment.path, columns=[name]).column(0)
+            else:
+                cached = pa.chunked_array([pa.nulls(segment.num_rows, want or pa.null())])
+            self._store(key, cached)
+        return cached if want is None else conform_column(cached, want)
+
+    def _store(self, key: tuple[str, str], column: pa.ChunkedArray) -> None:
+        with self._lock:
+            if key in self._entries:
+                return
+            self._entries[key] = column
+            self._used += column.nbytes
+            while self._used > self._budget and len(self._entries) > 1:
+                _, evicted = self._entries.popitem(last=False)
+                self._used -= evicted.nbytes
