@@ -1,7 +1,9 @@
 """One append-only stream of a table: accepted rows → Arrow tables → segments.
 
 A table has two streams, its rows and its annotations. Each keeps three stages:
-``pending`` (plain dicts accepted by ``log()``, appended under a short lock),
+``pending`` (``(time_ns, row)`` pairs accepted by ``log()``; appending to a
+list is atomic, so ``log()`` takes no lock, and ``drain`` removes exactly the
+items it read with one ``del pending[:n]``),
 ``unwritten`` (converted to Arrow, not yet in a segment — for an in-memory table
 this is where the data lives), and the segment index (on disk, every writer).
 Conversion and writing happen under ``convert_lock``, never under the lock
@@ -56,8 +58,7 @@ class Stream:
         generate_ids: bool,
         writable: bool,
     ) -> None:
-        self.pending: list[dict[str, Any]] = []
-        self.pending_ts: list[int] = []
+        self.pending: list[tuple[int, dict[str, Any]]] = []
         self.lock = threading.Lock()
         self.convert_lock = threading.RLock()
         self.index = SegmentIndex(directory)
@@ -84,23 +85,23 @@ class Stream:
     def extend(self, rows: Sequence[dict[str, Any]]) -> None:
         """Accept already-validated rows, stamped with the current time."""
         now = time.time_ns()
-        with self.lock:
-            self.pending.extend(rows)
-            self.pending_ts.extend([now] * len(rows))
+        self.pending.extend([(now, row) for row in rows])
 
     def drain(self) -> None:
         """Convert every pending row to Arrow (caller holds ``convert_lock``)."""
+        count = len(self.pending)
+        if not count:
+            return
+        items = self.pending[:count]
         with self.lock:
-            rows, stamps = self.pending, self.pending_ts
-            if not rows:
-                return
-            self.pending, self.pending_ts = [], []
-            self._converting = len(rows)
+            self._converting = count
+            del self.pending[:count]  # rows appended meanwhile stay for the next drain
+        stamps = list(map(itemgetter(0), items))
         try:
-            table = self._to_arrow(rows, stamps)
+            table = self._to_arrow(list(map(itemgetter(1), items)), stamps)
         except BaseException:
             with self.lock:  # never drop accepted rows: put them back in front
-                self.pending[:0], self.pending_ts[:0] = rows, stamps
+                self.pending[:0] = items
                 self._converting = 0
             raise
         with self.lock:

@@ -36,6 +36,7 @@ _MARKER = "_table.json"
 _STR_ONLY = frozenset({str})
 _ANNOTATION_RESERVED = frozenset({"_id", "_timestamp", "_client_id", "_target_id", "_fields"})
 _REFRESH_SECONDS = 0.2
+_now = time.time_ns
 
 
 def _check_name(name: object) -> str:
@@ -108,7 +109,8 @@ class StreamTable:
             generate_ids=False,
             writable=not read_only,
         )
-        self._append_lock = self._rows.lock
+        self._append = self._rows.pending.append
+        self._writable = not read_only
         self._engine = QueryEngine()
         self._last_refresh = 0.0
         self._refresh_lock = threading.Lock()
@@ -138,19 +140,14 @@ class StreamTable:
         """
         if (
             type(row) is dict
+            and self._writable
             and PLAIN_TYPES.issuperset(map(type, row.values()))
             and _STR_ONLY.issuperset(map(type, row))
             and "" not in row
             and "_client_id" not in row
             and "_timestamp" not in row
-            and not self.closed
-            and not self.read_only
         ):
-            row = row.copy()
-            stamp = time.time_ns()
-            with self._append_lock:
-                self._rows.pending.append(row)
-                self._rows.pending_ts.append(stamp)
+            self._append((_now(), row.copy()))
             return
         self._check_writable()
         self._rows.extend(_validated(row))
@@ -191,6 +188,7 @@ class StreamTable:
                 self.flush()
         finally:
             self.closed = True
+            self._writable = False
             self._stop.set()
             self._subscriptions.close()
             if self._flusher is not None and self._flusher is not threading.current_thread():
