@@ -1,11 +1,42 @@
 """weave_nb: monitor models in production from a Jupyter notebook.
 
 Log rows into a :class:`StreamTable` (or let :func:`monitor` log every call of
-your model), and watch them in live table widgets, charts and boards.
+your model), and watch them in live table widgets, charts and boards. The store
+and ``@monitor`` import nothing from Jupyter, so they also run in a plain
+server process; the widgets are imported on first use.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._config import init
+from .monitor import MonitoredFunction, Record, current_record, monitor, monitoring
 from .store import Image, StreamTable, open_table
 
-__all__ = ["Image", "StreamTable", "init", "open_table"]
+if TYPE_CHECKING:
+    from .widgets import Board, Chart, TableWidget
+
+__all__ = [
+    "Board",
+    "Chart",
+    "Image",
+    "MonitoredFunction",
+    "Record",
+    "StreamTable",
+    "TableWidget",
+    "current_record",
+    "init",
+    "monitor",
+    "monitoring",
+    "open_table",
+]
 __version__ = "0.1.0"
+
+_WIDGETS = frozenset({"Board", "Chart", "TableWidget"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WIDGETS:
+        from . import widgets
+
+        return getattr(widgets, name)
+    raise AttributeError(f"module 'weave_nb' has no attribute {name!r}")
