@@ -1,10 +1,12 @@
 """Bind a monitored call's arguments to parameter names, cheaply.
 
-The signature is inspected once per function. Calls that pass only positional
-arguments to a function without ``*args``/``**kwargs``/keyword-only parameters
-(the common case, and the one the overhead budget is measured on) take a
-generated fast path that builds the dict with one literal; everything else goes
-through :meth:`inspect.Signature.bind`.
+The signature is inspected once per function. For a function whose parameters
+are all positional (no ``*args``, ``**kwargs`` or keyword-only parameters) a
+binder is generated that builds the dict with one literal when the call passes
+only positional arguments — the common case, and the one the overhead budget
+is measured on; every other call goes through :meth:`inspect.Signature.bind`.
+An optional ``convert`` is applied to every value that is not a plain scalar
+(the monitor turns image arrays into image cells with it).
 """
 
 from __future__ import annotations
@@ -13,7 +15,12 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Binder", "is_method"]
+from ._monitor_values import SCALARS
+
+__all__ = ["Bind", "is_method", "make_binder"]
+
+Bind = Callable[[tuple[Any, ...], dict[str, Any]], dict[str, Any]]
+"""``bind(args, kwargs) -> {parameter: value}``."""
 
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
@@ -35,43 +42,98 @@ def is_method(fn: Callable[..., Any]) -> bool:
     return first is not None and first.kind in _POSITIONAL and first.name in ("self", "cls")
 
 
-class Binder:
-    """Turns ``(args, kwargs)`` of a call into ``{parameter: value}`` with defaults applied.
+def make_binder(
+    fn: Callable[..., Any], *, skip_first: bool, convert: Callable[[Any], Any] | None = None
+) -> Bind:
+    """A function turning ``(args, kwargs)`` of a call into ``{parameter: value}``.
 
-    With ``skip_first`` the receiver (``self``/``cls``) is left out. Arguments
-    that do not fit the signature (the call itself then raises ``TypeError``) are
-    kept as ``{"args": [...], "kwargs": {...}}`` so the error row still shows them.
+    Defaults are applied; with ``skip_first`` the receiver (``self``/``cls``) is
+    left out. Arguments that do not fit the signature (the call itself then
+    raises ``TypeError``) are kept as ``{"args": [...], "kwargs": {...}}``
+    (``kwargs`` only when given) so the error row still shows them.
     """
+    skip = 1 if skip_first else 0
+    try:
+        signature: inspect.Signature | None = inspect.signature(fn)
+    except (TypeError, ValueError):  # some builtins and C callables have none
+        signature = None
+    slow = _SlowBinder(signature, skip, convert)
+    if signature is None:
+        return slow
+    params = list(signature.parameters.values())[skip:]
+    if not all(p.kind in _POSITIONAL and p.name.isidentifier() for p in params):
+        return slow
+    defaults = tuple(p.default for p in params if p.default is not inspect.Parameter.empty)
+    return _compile(
+        [p.name for p in params],
+        skip=skip,
+        defaults=defaults,
+        convert=convert,
+        slow=slow,
+    )
 
-    __slots__ = ("_defaults", "_fast", "_max", "_min", "_signature", "_skip")
 
-    def __init__(self, fn: Callable[..., Any], *, skip_first: bool) -> None:
-        self._skip = 1 if skip_first else 0
-        self._fast: Callable[[tuple[Any, ...]], dict[str, Any]] | None = None
-        self._defaults: tuple[Any, ...] = ()
-        self._min = self._max = 0
-        try:
-            self._signature: inspect.Signature | None = inspect.signature(fn)
-        except (TypeError, ValueError):  # some builtins and C callables have none
-            self._signature = None
-            return
-        params = list(self._signature.parameters.values())[self._skip :]
-        if all(p.kind in _POSITIONAL for p in params) and all(p.name.isidentifier() for p in params):
-            defaults = [p.default for p in params if p.default is not inspect.Parameter.empty]
-            self._defaults = tuple(defaults)
-            self._max = len(params)
-            self._min = len(params) - len(defaults)
-            self._fast = _compile_literal([p.name for p in params], self._skip)
+def _compile(
+    names: list[str],
+    *,
+    skip: int,
+    defaults: tuple[Any, ...],
+    convert: Callable[[Any], Any] | None,
+    slow: Bind,
+) -> Bind:
+    # A generated dict literal is ~4x faster than dict(zip(names, args)) for a
+    # few arguments (the same technique dataclasses uses for __init__). Names
+    # are checked identifiers and embedded with repr, so nothing is injected.
+    most = skip + len(names)
+    least = most - len(defaults)
+    lines = [
+        "def bind(args, kwargs):",
+        "    given = len(args)",
+        f"    if kwargs or not {least} <= given <= {most}:",
+        "        return slow(args, kwargs)",
+        f"    if given < {most}:",
+        f"        args = args + defaults[given - {least}:]",
+    ]
+    items = []
+    for i, name in enumerate(names):
+        lines.append(f"    v{i} = args[{skip + i}]")
+        value = f"v{i}" if convert is None else f"v{i} if type(v{i}) in scalars else convert(v{i})"
+        items.append(f"{name!r}: {value}")
+    lines.append(f"    return {{{', '.join(items)}}}")
+    namespace: dict[str, Any] = {
+        "scalars": SCALARS,
+        "convert": convert,
+        "defaults": defaults,
+        "slow": slow,
+    }
+    exec("\n".join(lines) + "\n", namespace)
+    bind: Bind = namespace["bind"]
+    return bind
+
+
+class _SlowBinder:
+    """Binding through :meth:`inspect.Signature.bind`, for every call the fast path does not fit."""
+
+    __slots__ = ("_convert", "_signature", "_skip")
+
+    def __init__(
+        self,
+        signature: inspect.Signature | None,
+        skip: int,
+        convert: Callable[[Any], Any] | None,
+    ) -> None:
+        self._signature = signature
+        self._skip = skip
+        self._convert = convert
 
     def __call__(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-        fast = self._fast
-        if fast is not None and not kwargs:
-            given = len(args) - self._skip
-            if given == self._max:
-                return fast(args)
-            if self._min <= given < self._max:
-                return fast(args + self._defaults[given - self._min :])
-        return self._bind(args, kwargs)
+        inputs = self._bind(args, kwargs)
+        convert = self._convert
+        if convert is not None:
+            for key, value in inputs.items():
+                if type(value) not in SCALARS:
+                    inputs[key] = convert(value)
+        return inputs
 
     def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         if self._signature is None:
@@ -96,15 +158,7 @@ class Binder:
 
 
 def _raw(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-    return {"args": list(args), "kwargs": dict(kwargs)}
-
-
-def _compile_literal(names: list[str], offset: int) -> Callable[[tuple[Any, ...]], dict[str, Any]]:
-    # A generated dict literal is ~4x faster than dict(zip(names, args)) for a
-    # few arguments (the same technique dataclasses uses for __init__). Names
-    # are checked identifiers and embedded with repr, so nothing is injected.
-    items = ", ".join(f"{name!r}: args[{offset + i}]" for i, name in enumerate(names))
-    namespace: dict[str, Any] = {}
-    exec(f"def bind(args):\n    return {{{items}}}\n", namespace)
-    fast: Callable[[tuple[Any, ...]], dict[str, Any]] = namespace["bind"]
-    return fast
+    raw: dict[str, Any] = {"args": list(args)}
+    if kwargs:  # an empty dict would be an empty struct, which Parquet cannot hold
+        raw["kwargs"] = dict(kwargs)
+    return raw

@@ -14,18 +14,25 @@ import contextvars
 import itertools
 import os
 import threading
-import time
 import uuid
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, Protocol
 
-# Imported for its side effect on exit order: the store registers its atexit flush
-# on import, and atexit runs hooks last-in first-out, so the hook registered below
-# (after this import) finishes open records before the store writes them out.
+# The store registers its exit flush when imported; importing it first guarantees
+# that the hook registered below comes later, and atexit runs hooks last-in
+# first-out, so unfinished records are logged before the store closes its tables.
 import weave_nb.store  # noqa: F401
 
-__all__ = ["Record", "RecordSink", "current_record", "monitoring", "monitoring_enabled"]
+__all__ = [
+    "CURRENT",
+    "NON_RECORDING",
+    "SWITCH",
+    "Record",
+    "RecordSink",
+    "current_record",
+    "monitoring",
+]
 
 _TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 
@@ -87,11 +94,6 @@ def monitoring(enabled: bool | None = None) -> _MonitoringState:
     return _MonitoringState(previous, SWITCH.enabled)
 
 
-def monitoring_enabled() -> bool:
-    """Whether monitored calls are recorded right now."""
-    return SWITCH.enabled
-
-
 # ---------------------------------------------------------------------------
 # Row ids: a random per-process prefix and a counter, so ids are known before the
 # row is logged, unique across processes, and cost ~0.2 µs instead of uuid4's ~4 µs.
@@ -126,8 +128,17 @@ class RecordSink(Protocol):
         """Whether rows are logged as soon as the call ends."""
         ...
 
-    def log_record(self, record: Record) -> None:
-        """Write the record's row; never raises."""
+    def log_call(
+        self,
+        record: Record,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        output: Any,
+        error: BaseException | None,
+        start_ns: int,
+        elapsed_ns: int,
+    ) -> None:
+        """Write the row of an ended call; never raises."""
         ...
 
     def annotate_record(self, record: Record, data: Mapping[str, Any]) -> None:
@@ -138,12 +149,19 @@ class RecordSink(Protocol):
         """Make logged rows durable."""
         ...
 
+    def prepare_exit(self) -> None:
+        """Get ready to log at interpreter exit (open the table now, not during exit)."""
+        ...
 
-_RUNNING, _ENDED, _LOGGED = 0, 1, 2
+
+_RUNNING, _FINISH_REQUESTED, _ENDED, _LOGGED = 0, 1, 2, 3
 
 CURRENT: contextvars.ContextVar[Record | None] = contextvars.ContextVar(
     "weave_nb_current_record", default=None
 )
+
+Call = tuple[tuple[Any, ...], dict[str, Any], Any, "BaseException | None", int, int]
+"""What a row is built from: ``(args, kwargs, output, error, start_ns, elapsed_ns)``."""
 
 
 class Record:
@@ -158,22 +176,7 @@ class Record:
     :meth:`add_data` and :meth:`finish` may be called from any thread afterwards.
     """
 
-    __slots__ = (
-        "_args",
-        "_data",
-        "_elapsed_ns",
-        "_error",
-        "_finish_requested",
-        "_kwargs",
-        "_output",
-        "_sink",
-        "_start_ns",
-        "_state",
-        "_t0",
-        "id",
-        "parent_id",
-        "trace_id",
-    )
+    __slots__ = ("_call", "_data", "_sink", "_state", "id", "parent_id", "trace_id")
 
     id: str | None
     """The row's ``_id`` (``None`` for a non-recording record)."""
@@ -182,28 +185,23 @@ class Record:
     parent_id: str | None
     """Id of the monitored call this one ran inside, or ``None``."""
 
-    def __init__(self, sink: RecordSink | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    def __init__(self, sink: RecordSink | None) -> None:
         self._sink = sink
-        self._args = args
-        self._kwargs = kwargs
         self._data: dict[str, Any] | None = None
-        self._output: Any = None
-        self._error: BaseException | None = None
-        self._finish_requested = False
-        self._elapsed_ns = 0
+        self._call: Call | None = None  # set while ended but not finished (auto_log=False)
         if sink is None:  # non-recording
             self.id = self.trace_id = self.parent_id = None
             self._state = _LOGGED
-            self._start_ns = self._t0 = 0
             return
+        self._state = _RUNNING
         self.id = record_id = _IDS.prefix + str(next(_IDS.counter))
         parent = CURRENT.get()
         if parent is None:
-            self.trace_id, self.parent_id = record_id, None
+            self.trace_id = record_id
+            self.parent_id = None
         else:
-            self.trace_id, self.parent_id = parent.trace_id, parent.id
-        self._state = _RUNNING
-        self.restart_clock()
+            self.trace_id = parent.trace_id
+            self.parent_id = parent.id
 
     # -- public API ----------------------------------------------------------
 
@@ -220,7 +218,7 @@ class Record:
     @property
     def running(self) -> bool:
         """Whether the call is still running (a generator not yet exhausted counts as running)."""
-        return self._state == _RUNNING
+        return self._state <= _FINISH_REQUESTED
 
     @property
     def logged(self) -> bool:
@@ -260,68 +258,60 @@ class Record:
             return
         with _LOCK:
             if self._state == _RUNNING:
-                self._finish_requested = True
+                self._state = _FINISH_REQUESTED
                 return
-            if self._state == _LOGGED or _PENDING.pop(self.id, None) is None:  # type: ignore[arg-type]
+            if self._state != _ENDED:
                 return
             self._state = _LOGGED
-        sink.log_record(self)
+            _PENDING.pop(self.id, None)  # type: ignore[arg-type]
+            call, self._call = self._call, None
+        assert call is not None
+        sink.log_call(self, *call)
 
     def __repr__(self) -> str:
         if self._sink is None:
             return "Record(recording=False)"
-        state = ("running", "ended", "logged")[self._state]
+        state = ("running", "running", "ended", "logged")[self._state]
         return f"Record(id={self.id!r}, name={self.name!r}, {state})"
 
     # -- used by the monitor -------------------------------------------------
 
-    def restart_clock(self) -> None:
-        """Start timing now (lazy calls start when their body first runs, not when created)."""
-        self._start_ns = time.time_ns()
-        self._t0 = time.perf_counter_ns()
-
-    def end(self, output: Any, error: BaseException | None) -> None:
-        """The call ended: log the row, or keep it until :meth:`finish` / exit."""
-        self._elapsed_ns = time.perf_counter_ns() - self._t0
-        self._output = output
-        self._error = error
+    def end(
+        self,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        output: Any,
+        error: BaseException | None,
+        start_ns: int,
+        elapsed_ns: int,
+    ) -> None:
+        """The call ended: log its row now, or keep it until :meth:`finish` or exit."""
         sink = self._sink
         assert sink is not None
-        if sink.auto_log or self._finish_requested:
+        if sink.auto_log or self._state == _FINISH_REQUESTED:
             self._state = _LOGGED
-            sink.log_record(self)
+            sink.log_call(self, args, kwargs, output, error, start_ns, elapsed_ns)
             return
         with _LOCK:
             self._state = _ENDED
+            self._call = (args, kwargs, output, error, start_ns, elapsed_ns)
             _PENDING[self.id] = self  # type: ignore[index]
-        _ensure_exit_hook()
+        _ensure_exit_hook(sink)
 
-    def take_call(
-        self,
-    ) -> tuple[tuple[Any, ...], dict[str, Any], Any, BaseException | None, dict[str, Any] | None]:
-        """Hand over args, kwargs, output, error and added data for the row, and drop them.
+    def take_data(self) -> dict[str, Any] | None:
+        """Hand over the data added so far (the row is being written)."""
+        data, self._data = self._data, None
+        return data
 
-        The record is already marked logged, so data added from now on becomes an
-        annotation.
-        """
-        taken = (self._args, self._kwargs, self._output, self._error, self._data)
-        self._args, self._kwargs, self._output, self._error, self._data = (), {}, None, None, None
-        return taken
-
-    def timing(self) -> tuple[int, int]:
-        """``(start time in ns since the epoch, elapsed ns)``."""
-        return self._start_ns, self._elapsed_ns
-
-    def mark_first_item(self) -> None:
-        """A generator yielded its first item: record the delay as ``first_item_ms``."""
-        delay_ms = (time.perf_counter_ns() - self._t0) / 1e6
+    def set_field(self, key: str, value: Any) -> None:
+        """Set a monitor-owned column (e.g. ``first_item_ms``) before the row is written."""
         if self._data is None:
-            self._data = {"first_item_ms": delay_ms}
+            self._data = {key: value}
         else:
-            self._data["first_item_ms"] = delay_ms
+            self._data[key] = value
 
 
-NON_RECORDING = Record(None, (), {})
+NON_RECORDING = Record(None)
 
 
 def current_record() -> Record:
@@ -340,12 +330,16 @@ def current_record() -> Record:
 
 def _check_data(data: Mapping[str, Any]) -> Mapping[str, Any]:
     if not isinstance(data, Mapping):
-        raise TypeError(f"add_data() takes a mapping of column names to values, got {type(data).__name__}")
+        raise TypeError(
+            f"add_data() takes a mapping of column names to values, got {type(data).__name__}"
+        )
     for key in data:
         if type(key) is not str or not key:
             raise TypeError(f"add_data() keys must be non-empty str, got {key!r}")
         if key.startswith("_"):
-            raise ValueError(f"add_data() key {key!r}: names starting with '_' are reserved for the store")
+            raise ValueError(
+                f"add_data() key {key!r}: names starting with '_' are reserved for the store"
+            )
     return data
 
 
@@ -357,8 +351,9 @@ _PENDING: dict[str, Record] = {}
 _exit_hook_registered = False
 
 
-def _ensure_exit_hook() -> None:
+def _ensure_exit_hook(sink: RecordSink) -> None:
     global _exit_hook_registered
+    sink.prepare_exit()
     if not _exit_hook_registered:
         with _LOCK:
             if not _exit_hook_registered:

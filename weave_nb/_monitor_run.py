@@ -10,13 +10,15 @@ Coroutines and generators start their clock when their body first runs, not
 when they are created; generators record the delay to their first item as
 ``first_item_ms`` and their output is the list of items (reduced later by the
 monitored function's ``reduce``). Values sent or thrown into a monitored
-generator are forwarded to the wrapped one, as ``yield from`` would.
+generator are forwarded to the wrapped one, as ``yield from`` would. A
+generator closed before it was ever started did not run, and logs no row.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import AsyncGenerator, Callable, Coroutine, Generator
+from time import perf_counter_ns, time_ns
 from typing import Any
 
 from ._monitor_record import CURRENT, Record
@@ -30,14 +32,16 @@ def run_function(
     fn: Callable[..., Any], record: Record, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
     token = CURRENT.set(record)
+    start_ns = time_ns()
+    t0 = perf_counter_ns()
     try:
         output = fn(*args, **kwargs)
     except BaseException as error:
-        record.end(None, error)
+        record.end(args, kwargs, None, error, start_ns, perf_counter_ns() - t0)
         raise
     finally:
         CURRENT.reset(token)
-    record.end(output, None)
+    record.end(args, kwargs, output, None, start_ns, perf_counter_ns() - t0)
     return output
 
 
@@ -47,28 +51,18 @@ async def run_coroutine(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
 ) -> Any:
-    record.restart_clock()
     token = CURRENT.set(record)
+    start_ns = time_ns()
+    t0 = perf_counter_ns()
     try:
         output = await fn(*args, **kwargs)
     except BaseException as error:
-        record.end(None, error)
+        record.end(args, kwargs, None, error, start_ns, perf_counter_ns() - t0)
         raise
     finally:
         CURRENT.reset(token)
-    record.end(output, None)
+    record.end(args, kwargs, output, None, start_ns, perf_counter_ns() - t0)
     return output
-
-
-def _create(
-    fn: Callable[..., Any], record: Record, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Any:
-    """Call a generator function; a call that fails already (bad arguments) is an error row."""
-    try:
-        return fn(*args, **kwargs)
-    except BaseException as error:
-        record.end(None, error)
-        raise
 
 
 def run_generator(
@@ -77,37 +71,7 @@ def run_generator(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
 ) -> Generator[Any, Any, Any]:
-    return _drive_generator(record, _create(fn, record, args, kwargs))
-
-
-def _drive_generator(record: Record, inner: Generator[Any, Any, Any]) -> Generator[Any, Any, Any]:
-    record.restart_clock()
-    items: list[Any] = []
-    sent: Any = None
-    thrown: BaseException | None = None
-    while True:
-        token = CURRENT.set(record)
-        try:
-            item = inner.send(sent) if thrown is None else inner.throw(thrown)
-        except StopIteration as stop:
-            record.end(items, None)
-            return stop.value
-        except BaseException as error:
-            record.end(items, error)
-            raise
-        finally:
-            CURRENT.reset(token)
-        if not items:
-            record.mark_first_item()
-        items.append(item)
-        try:
-            sent, thrown = (yield item), None
-        except GeneratorExit:  # the consumer stopped early: close the inner one, keep the items
-            inner.close()
-            record.end(items, None)
-            raise
-        except BaseException as error:
-            sent, thrown = None, error
+    return _drive_generator(record, args, kwargs, _create(fn, record, args, kwargs))
 
 
 def run_async_generator(
@@ -116,13 +80,78 @@ def run_async_generator(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
 ) -> AsyncGenerator[Any, Any]:
-    return _drive_async_generator(record, _create(fn, record, args, kwargs))
+    return _drive_async_generator(record, args, kwargs, _create(fn, record, args, kwargs))
+
+
+def _create(
+    fn: Callable[..., Any], record: Record, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    """Call a generator function; a call failing already (bad arguments) is an error row."""
+    try:
+        return fn(*args, **kwargs)
+    except BaseException as error:
+        record.end(args, kwargs, None, error, time_ns(), 0)
+        raise
+
+
+class _Clock:
+    """Start time, elapsed time and first-item delay of a lazily running call."""
+
+    __slots__ = ("start_ns", "t0")
+
+    def __init__(self) -> None:
+        self.start_ns = time_ns()
+        self.t0 = perf_counter_ns()
+
+    def elapsed_ns(self) -> int:
+        return perf_counter_ns() - self.t0
+
+    def first_item(self, record: Record) -> None:
+        record.set_field("first_item_ms", self.elapsed_ns() / 1e6)
+
+
+def _drive_generator(
+    record: Record,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    inner: Generator[Any, Any, Any],
+) -> Generator[Any, Any, Any]:
+    clock = _Clock()
+    items: list[Any] = []
+    sent: Any = None
+    thrown: BaseException | None = None
+    while True:
+        token = CURRENT.set(record)
+        try:
+            item = inner.send(sent) if thrown is None else inner.throw(thrown)
+        except StopIteration as stop:
+            record.end(args, kwargs, items, None, clock.start_ns, clock.elapsed_ns())
+            return stop.value
+        except BaseException as error:
+            record.end(args, kwargs, items, error, clock.start_ns, clock.elapsed_ns())
+            raise
+        finally:
+            CURRENT.reset(token)
+        if not items:
+            clock.first_item(record)
+        items.append(item)
+        try:
+            sent, thrown = (yield item), None
+        except GeneratorExit:  # the consumer stopped early: close the inner one, keep the items
+            inner.close()
+            record.end(args, kwargs, items, None, clock.start_ns, clock.elapsed_ns())
+            raise
+        except BaseException as error:
+            sent, thrown = None, error
 
 
 async def _drive_async_generator(
-    record: Record, inner: AsyncGenerator[Any, Any]
+    record: Record,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    inner: AsyncGenerator[Any, Any],
 ) -> AsyncGenerator[Any, Any]:
-    record.restart_clock()
+    clock = _Clock()
     items: list[Any] = []
     sent: Any = None
     thrown: BaseException | None = None
@@ -131,21 +160,21 @@ async def _drive_async_generator(
         try:
             item = await (inner.asend(sent) if thrown is None else inner.athrow(thrown))
         except StopAsyncIteration:
-            record.end(items, None)
+            record.end(args, kwargs, items, None, clock.start_ns, clock.elapsed_ns())
             return
         except BaseException as error:
-            record.end(items, error)
+            record.end(args, kwargs, items, error, clock.start_ns, clock.elapsed_ns())
             raise
         finally:
             CURRENT.reset(token)
         if not items:
-            record.mark_first_item()
+            clock.first_item(record)
         items.append(item)
         try:
             sent, thrown = (yield item), None
         except GeneratorExit:
             await inner.aclose()
-            record.end(items, None)
+            record.end(args, kwargs, items, None, clock.start_ns, clock.elapsed_ns())
             raise
         except BaseException as error:
             sent, thrown = None, error

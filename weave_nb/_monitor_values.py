@@ -4,8 +4,8 @@ The store validates every row in ``log()`` and raises ``TypeError``/``ValueError
 for a value it cannot hold. The monitor must never fail the user's call, so on
 that (rare) failure path it rebuilds the row with stand-ins: first replacing only
 values whose types are not plain data, then, if the store still refuses, every
-non-scalar user value. Nothing here runs on the success path except
-:func:`as_cell`'s type check.
+user value that is not ``None``, a bool, a float or a string. Nothing here runs
+on the success path except :func:`as_cell`'s type check.
 """
 
 from __future__ import annotations
@@ -78,7 +78,11 @@ def as_cell(value: Any) -> Any:
 def exception_info(error: BaseException, skip_modules: tuple[str, ...]) -> dict[str, str]:
     """``{"type", "message", "traceback"}`` of an exception, without the monitor's own frames."""
     kind = type(error)
-    name = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+    name = (
+        kind.__qualname__
+        if kind.__module__ == "builtins"
+        else f"{kind.__module__}.{kind.__qualname__}"
+    )
     tb: TracebackType | None = error.__traceback__
     while tb is not None and tb.tb_frame.f_globals.get("__name__") in skip_modules:
         tb = tb.tb_next
@@ -134,8 +138,12 @@ def _plain_only(value: Any) -> Any:
     return stand_in(value)
 
 
-def _scalar_only(value: Any) -> Any:
-    return value if type(value) in SCALARS else stand_in(value)
+_LAST_RESORT = frozenset({type(None), bool, float, str})
+
+
+def _text_and_numbers_only(value: Any) -> Any:
+    # The last resort keeps only values no store can refuse (ints may overflow int64).
+    return value if type(value) in _LAST_RESORT else stand_in(value)
 
 
 def storable_variants(
@@ -147,7 +155,7 @@ def storable_variants(
     data, attributes) are rewritten; ``inputs`` is rewritten per argument.
     """
     variants = []
-    for fix in (_plain_only, _scalar_only):
+    for fix in (_plain_only, _text_and_numbers_only):
         fixed: dict[str, Any] = {}
         for key, value in row.items():
             if not user_columns(key):

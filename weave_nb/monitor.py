@@ -45,8 +45,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import importlib
 import inspect
+import os
 import re
+import sys
 import threading
 import warnings
 from collections.abc import Callable, Mapping
@@ -54,7 +57,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, cast, overload
 
 from weave_nb.store import StreamTable
 
-from ._monitor_bind import Binder, is_method
+from ._monitor_bind import is_method, make_binder
 from ._monitor_record import (
     NON_RECORDING,
     SWITCH,
@@ -102,20 +105,17 @@ MONITOR_COLUMNS = frozenset(
 _OWN_COLUMNS = MONITOR_COLUMNS - {"inputs", "output"} | {"_id"}
 _OWN_MODULES = ("weave_nb._monitor_run", __name__)
 _UTC = dt.timezone.utc
+_from_timestamp = dt.datetime.fromtimestamp
 
 
 class MonitorWarning(UserWarning):
     """Monitoring could not record something as asked; the monitored call was not affected."""
 
 
-def _utc(ns: int) -> dt.datetime:
-    return dt.datetime.fromtimestamp(ns / 1e9, _UTC)
-
-
 def default_table_name(fn: Callable[..., Any]) -> str:
-    """``fn.__qualname__`` made safe as a table name (``outer.<locals>.f`` → ``outer._locals_.f``)."""
+    """``fn.__qualname__`` as a valid table name: ``outer.<locals>.f`` → ``outer._locals_.f``."""
     qualname = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or "function"
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", qualname).strip(".") or "function"
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", qualname)[-200:].strip(".") or "function"
 
 
 class MonitoredFunction(Generic[P, R]):
@@ -126,6 +126,8 @@ class MonitoredFunction(Generic[P, R]):
     """
 
     __wrapped__: Callable[P, R]
+    __name__: str
+    __qualname__: str
 
     def __init__(
         self,
@@ -133,7 +135,7 @@ class MonitoredFunction(Generic[P, R]):
         *,
         table: StreamTable | None,
         table_name: str,
-        root: str | None,
+        root: str | os.PathLike[str] | None,
         preprocess: Callable[[dict[str, Any]], Mapping[str, Any]] | None,
         postprocess: Callable[[Any], Any] | None,
         reduce: Callable[[list[Any]], Any] | None,
@@ -152,19 +154,27 @@ class MonitoredFunction(Generic[P, R]):
         self._postprocess = postprocess
         self._reduce = reduce
         self._attributes = dict(attributes)
-        self._bind = Binder(fn, skip_first=is_method(fn))
+        # Without preprocess, image arrays become cells while binding; with it, the
+        # hook must see the caller's values, so conversion happens after it.
+        self._bind = make_binder(
+            fn, skip_first=is_method(fn), convert=as_cell if preprocess is None else None
+        )
         self._runner, self._collects = runner_for(fn)
         self._lock = threading.Lock()
         self._warned: set[str] = set()
-        if inspect.iscoroutinefunction(fn) and hasattr(inspect, "markcoroutinefunction"):
-            inspect.markcoroutinefunction(self)  # so frameworks await it (Python >= 3.12)
+        if inspect.iscoroutinefunction(fn) and inspect.isfunction(fn):
+            # Look function-like, so inspect.iscoroutinefunction() (and the frameworks
+            # relying on it to decide whether to await) sees an async function.
+            self.__code__ = fn.__code__  # type: ignore[attr-defined]
+            self.__defaults__ = fn.__defaults__  # type: ignore[attr-defined]
+            self.__kwdefaults__ = fn.__kwdefaults__  # type: ignore[attr-defined]
 
     # -- calling -------------------------------------------------------------
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         if not SWITCH.enabled:
             return self.__wrapped__(*args, **kwargs)
-        result: R = self._runner(self.__wrapped__, Record(self, args, kwargs), args, kwargs)
+        result: R = self._runner(self.__wrapped__, Record(self), args, kwargs)
         return result
 
     def call(self, *args: P.args, **kwargs: P.kwargs) -> tuple[R, Record]:
@@ -178,7 +188,7 @@ class MonitoredFunction(Generic[P, R]):
         """
         if not SWITCH.enabled:
             return self.__wrapped__(*args, **kwargs), NON_RECORDING
-        record = Record(self, args, kwargs)
+        record = Record(self)
         result: R = self._runner(self.__wrapped__, record, args, kwargs)
         return result, record
 
@@ -216,60 +226,138 @@ class MonitoredFunction(Generic[P, R]):
         if self._table is not None:
             self._table.flush()
 
+    def prepare_exit(self) -> None:
+        """Open the table now, so rows held for ``finish()`` can be written at exit."""
+        try:
+            _ = self.table
+        except Exception as error:
+            self._warn("log", f"could not open the table of {self.name}: {error!r}")
+
     def __repr__(self) -> str:
         return f"<monitored function {self.name} → table {self._table_name!r}>"
 
+    def __reduce__(self) -> tuple[Callable[[str, str], Any], tuple[str, str]]:
+        # Pickled by reference, like a plain function, so monitored functions can be
+        # sent to worker processes (which log into the same table by name).
+        return _lookup, (self.__module__, self.__qualname__)
+
     # -- writing rows (RecordSink) --------------------------------------------
 
-    def log_record(self, record: Record) -> None:
-        """Build the row of an ended call and log it; never raises."""
+    def log_call(
+        self,
+        record: Record,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        output: Any,
+        error: BaseException | None,
+        start_ns: int,
+        elapsed_ns: int,
+    ) -> None:
+        """Log the row of an ended call; never raises.
+
+        When the arguments and the output are plain scalars and no user hook is
+        set, building the row (binding arguments, datetimes) runs in the store's
+        flusher, off the caller's path: the call pays for one append. Otherwise
+        the row is built here, at call time, so hooks and warnings about values
+        the store refuses happen in the caller's thread, on the values as they were.
+        """
         try:
-            args, kwargs, output, error, data = record.take_call()
-            start_ns, elapsed_ns = record.timing()
-            row = {
-                "_id": record.id,
-                "name": self.name,
-                "inputs": self._inputs(args, kwargs),
-                "output": self._output(output),
-                "status": "success" if error is None else "error",
-                "exception": None if error is None else exception_info(error, _OWN_MODULES),
-                "start_time": _utc(start_ns),
-                "end_time": _utc(start_ns + elapsed_ns),
-                "latency_ms": elapsed_ns / 1e6,
-                "trace_id": record.trace_id,
-                "parent_id": record.parent_id,
-            }
-            if self._attributes:
-                row.update(self._attributes)
-            if data:
-                row.update(data)
-            self._write(row, None)
+            data = record.take_data()
+            table = self.table if self._table is None else self._table
+            # The traceback is read now: it gains the caller's frames as it propagates.
+            failure = None if error is None else exception_info(error, _OWN_MODULES)
+            call = (record, args, kwargs, output, failure, start_ns, elapsed_ns, data)
+            if (
+                self._preprocess is None
+                and self._postprocess is None
+                and not self._collects
+                and type(output) in SCALARS
+                and SCALARS.issuperset(map(type, args))
+                and SCALARS.issuperset(map(type, kwargs.values()))
+            ):  # plain values cannot be refused or change later: build the row later
+                table.log_deferred(functools.partial(self._storable_row, *call))
+                return
+            inputs = self._bind(args, kwargs)
+            if self._preprocess is not None:
+                inputs = self._preprocessed(inputs)
+            if self._collects or self._postprocess is not None or type(output) not in SCALARS:
+                output = self._logged_output(output)
+            row = self._row(record, inputs, output, failure, start_ns, elapsed_ns, data)
+            try:
+                table.log(row)
+            except LOG_ERRORS as refused:
+                self._write_fallback(table.log, row, refused, self._is_user_column)
         except Exception as error:  # the monitor must never fail the monitored call
             self._warn("log", f"could not log a call of {self.name}: {error!r}")
+
+    def _row(
+        self,
+        record: Record,
+        inputs: dict[str, Any],
+        output: Any,
+        failure: dict[str, str] | None,
+        start_ns: int,
+        elapsed_ns: int,
+        data: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
+        row = {
+            "_id": record.id,
+            "name": self.name,
+            "inputs": inputs,
+            "output": output,
+            "status": "success" if failure is None else "error",
+            "exception": failure,
+            "start_time": _from_timestamp(start_ns / 1e9, _UTC),
+            "end_time": _from_timestamp((start_ns + elapsed_ns) / 1e9, _UTC),
+            "latency_ms": elapsed_ns / 1e6,
+            "trace_id": record.trace_id,
+            "parent_id": record.parent_id,
+        }
+        if self._attributes:
+            row.update(self._attributes)
+        if data:
+            row.update(data)
+        return row
+
+    def _storable_row(
+        self,
+        record: Record,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        output: Any,
+        failure: dict[str, str] | None,
+        start_ns: int,
+        elapsed_ns: int,
+        data: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
+        """The row of a call with plain arguments and output, built in the store's flusher."""
+        return self._row(
+            record, self._bind(args, kwargs), output, failure, start_ns, elapsed_ns, data
+        )
 
     def annotate_record(self, record: Record, data: Mapping[str, Any]) -> None:
         """Append data to an already logged row; never raises."""
         try:
-            self._write(dict(data), record.id)
+            write = functools.partial(self.table.annotate, record.id)
+            try:
+                write(data)
+            except LOG_ERRORS as refused:
+                self._write_fallback(write, dict(data), refused, _always)
         except Exception as error:
             self._warn("log", f"could not add data to a call of {self.name}: {error!r}")
 
-    def _inputs(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-        inputs = self._bind(args, kwargs)
-        if self._preprocess is not None:
-            try:
-                processed = self._preprocess(inputs)
-                if not isinstance(processed, Mapping):
-                    raise TypeError(f"must return a mapping, returned {type(processed).__name__}")
-                inputs = dict(processed)
-            except Exception as error:
-                self._hook_failed("preprocess", error, "the raw inputs")
-        for key, value in inputs.items():
-            if type(value) not in SCALARS:
-                inputs[key] = as_cell(value)
-        return inputs
+    def _preprocessed(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        assert self._preprocess is not None
+        try:
+            processed = self._preprocess(inputs)
+            if not isinstance(processed, Mapping):
+                raise TypeError(f"must return a mapping, returned {type(processed).__name__}")
+            inputs = dict(processed)
+        except Exception as error:
+            self._hook_failed("preprocess", error, "the raw inputs")
+        return {k: v if type(v) in SCALARS else as_cell(v) for k, v in inputs.items()}
 
-    def _output(self, output: Any) -> Any:
+    def _logged_output(self, output: Any) -> Any:
         if self._collects and self._reduce is not None:
             try:
                 output = self._reduce(output)
@@ -282,17 +370,14 @@ class MonitoredFunction(Generic[P, R]):
                 self._hook_failed("postprocess", error, "the output before postprocess")
         return as_cell(output)
 
-    def _write(self, row: dict[str, Any], annotate_id: str | None) -> None:
-        table = self.table
-        write: Callable[[dict[str, Any]], None] = (
-            table.log if annotate_id is None else functools.partial(table.annotate, annotate_id)
-        )
-        try:
-            write(row)
-            return
-        except LOG_ERRORS as error:
-            refused = error
-        user_columns = (lambda key: key not in _OWN_COLUMNS) if annotate_id is None else _always
+    def _write_fallback(
+        self,
+        write: Callable[[dict[str, Any]], None],
+        row: dict[str, Any],
+        refused: Exception,
+        user_columns: Callable[[str], bool],
+    ) -> None:
+        """The store refused ``row``: write the first variant with stand-ins it accepts."""
         for variant in storable_variants(row, user_columns):
             try:
                 write(variant)
@@ -307,6 +392,10 @@ class MonitoredFunction(Generic[P, R]):
             return
         self._warn("log", f"could not log a call of {self.name}: {refused}")
 
+    @staticmethod
+    def _is_user_column(key: str) -> bool:
+        return key not in _OWN_COLUMNS
+
     def _hook_failed(self, hook: str, error: Exception, kept: str) -> None:
         self._warn(
             hook,
@@ -318,17 +407,34 @@ class MonitoredFunction(Generic[P, R]):
         if key in self._warned:
             return
         self._warned.add(key)
-        warnings.warn(message, MonitorWarning, stacklevel=3)
+        warnings.warn(message, MonitorWarning, stacklevel=_user_stacklevel())
 
 
 def _always(key: str) -> bool:
     return True
 
 
+def _lookup(module: str, qualname: str) -> Any:
+    target: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        target = getattr(target, part)
+    return target
+
+
+def _user_stacklevel() -> int:
+    """``stacklevel`` pointing a warning at the first frame outside weave_nb (the user's call)."""
+    frame = sys._getframe(2)  # the caller of MonitoredFunction._warn
+    level = 3
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").startswith("weave_nb."):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
 class BoundMonitoredFunction(Generic[P, R]):
     """A monitored method bound to its instance (what ``obj.method`` returns)."""
 
-    __slots__ = ("__self__", "__func__")
+    __slots__ = ("__func__", "__self__")
 
     def __init__(self, monitored: MonitoredFunction[..., R], instance: Any) -> None:
         self.__func__ = monitored
@@ -366,7 +472,7 @@ def monitor(
     /,
     *,
     table: StreamTable | None = None,
-    root: str | None = None,
+    root: str | os.PathLike[str] | None = None,
     preprocess: Callable[[dict[str, Any]], Mapping[str, Any]] | None = None,
     postprocess: Callable[[Any], Any] | None = None,
     reduce: Callable[[list[Any]], Any] | None = None,
@@ -380,7 +486,7 @@ def monitor(
     /,
     *,
     table: StreamTable | None = None,
-    root: str | None = None,
+    root: str | os.PathLike[str] | None = None,
     preprocess: Callable[[dict[str, Any]], Mapping[str, Any]] | None = None,
     postprocess: Callable[[Any], Any] | None = None,
     reduce: Callable[[list[Any]], Any] | None = None,
@@ -417,7 +523,11 @@ def monitor(
             raise ValueError("monitor(): pass either table= or name/root=, not both")
         if not isinstance(table, StreamTable):
             raise TypeError(f"monitor(table=...) must be a StreamTable, got {type(table).__name__}")
-    for hook_name, hook in (("preprocess", preprocess), ("postprocess", postprocess), ("reduce", reduce)):
+    for hook_name, hook in (
+        ("preprocess", preprocess),
+        ("postprocess", postprocess),
+        ("reduce", reduce),
+    ):
         if hook is not None and not callable(hook):
             raise TypeError(f"monitor({hook_name}=...) must be callable, got {type(hook).__name__}")
     static = _check_attributes(attributes)
@@ -449,7 +559,9 @@ def _check_attributes(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
     if attributes is None:
         return {}
     if not isinstance(attributes, Mapping):
-        raise TypeError(f"monitor(attributes=...) must be a mapping, got {type(attributes).__name__}")
+        raise TypeError(
+            f"monitor(attributes=...) must be a mapping, got {type(attributes).__name__}"
+        )
     for key in attributes:
         if type(key) is not str or not key:
             raise TypeError(f"monitor(attributes=...) keys must be non-empty str, got {key!r}")

@@ -15,7 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
@@ -26,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ._segments import Segment, SegmentIndex, SegmentWriter
-from ._values import column_to_arrow
+from ._values import ImageTally, column_to_arrow, normalize_row
 
 __all__ = ["Stream", "StreamSnapshot"]
 
@@ -43,7 +44,7 @@ class StreamSnapshot:
     @property
     def num_rows(self) -> int:
         """Rows in the snapshot."""
-        return sum(s.num_rows for s in self.segments) + sum(t.num_rows for t in self.memory)
+        return sum(s.num_rows for s in self.segments) + sum(int(t.num_rows) for t in self.memory)
 
 
 class Stream:
@@ -73,6 +74,8 @@ class Stream:
             SegmentWriter(directory, client_id) if directory is not None and writable else None
         )
         self.write_error: BaseException | None = None
+        self.may_have_images = False
+        self.has_deferred = False
 
     def __len__(self) -> int:
         return self.index.total_rows + self._unwritten_rows + self._converting + len(self.pending)
@@ -82,10 +85,21 @@ class Stream:
         """Whether rows accepted by this process are not yet in a segment."""
         return bool(self.pending or self._converting or (self._writer and self._unwritten))
 
-    def extend(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Accept already-validated rows, stamped with the current time."""
+    def extend(self, rows: Sequence[dict[str, Any]], *, images: bool = False) -> None:
+        """Accept already-validated rows, stamped with the current time.
+
+        ``images`` says the rows may hold :class:`Image` values (sticky: once a
+        stream has seen one, conversion looks for them in nested values).
+        """
+        if images:
+            self.may_have_images = True
         now = time.time_ns()
         self.pending.extend([(now, row) for row in rows])
+
+    def defer(self, make_row: Callable[[], Mapping[str, Any]]) -> None:
+        """Accept a row that ``make_row`` builds later, in ``drain`` (stamped now)."""
+        self.has_deferred = True
+        self.pending.append((time.time_ns(), make_row))  # type: ignore[arg-type]
 
     def drain(self) -> None:
         """Convert every pending row to Arrow (caller holds ``convert_lock``)."""
@@ -98,7 +112,13 @@ class Stream:
             del self.pending[:count]  # rows appended meanwhile stay for the next drain
         stamps = list(map(itemgetter(0), items))
         try:
-            table = self._to_arrow(list(map(itemgetter(1), items)), stamps)
+            rows = list(map(itemgetter(1), items))
+            if self.has_deferred:
+                seen = ImageTally.count
+                rows = [row if type(row) is dict else _build_deferred(row) for row in rows]
+                if ImageTally.count != seen:
+                    self.may_have_images = True
+            table = self._to_arrow(rows, stamps)
         except BaseException:
             with self.lock:  # never drop accepted rows: put them back in front
                 self.pending[:0] = items
@@ -160,13 +180,14 @@ class Stream:
 
     def _to_arrow(self, rows: list[dict[str, Any]], stamps: list[int]) -> pa.Table:
         values = _columns(rows)
+        images = self.may_have_images
         n = len(rows)
         columns: dict[str, pa.Array] = {}
         key = self._key_column
         if self._generate_ids:
             columns[key] = self._ids(values.get(key), n)
         elif key in values:
-            columns[key] = column_to_arrow(values[key])
+            columns[key] = column_to_arrow(values[key], images)
         timestamps = np.asarray(stamps, dtype=np.int64) // 1000
         if "_timestamp" in values:
             columns["_timestamp"] = _user_timestamps(values["_timestamp"], timestamps)
@@ -175,7 +196,7 @@ class Stream:
         columns["_client_id"] = pa.array([self._client_id] * n, type=pa.string())
         for name, column in values.items():
             if name not in columns:
-                columns[name] = column_to_arrow(column)
+                columns[name] = column_to_arrow(column, images)
         return pa.table(columns)
 
     def _ids(self, given: list[Any] | None, n: int) -> pa.Array:
@@ -191,7 +212,7 @@ class Stream:
                 value = f"{prefix}{self._next_id}"
                 self._next_id += 1
             ids.append(value)
-        return column_to_arrow(ids)
+        return column_to_arrow(ids, images=False)
 
 
 def _columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
@@ -212,6 +233,20 @@ def _columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
     return {name: [row.get(name) for row in rows] for name in keys}
 
 
+def _build_deferred(make_row: Callable[[], Mapping[str, Any]]) -> dict[str, Any]:
+    """Run a deferred row's builder; a failure still leaves a row, holding the error."""
+    try:
+        return normalize_row(make_row())
+    except Exception as error:
+        warnings.warn(
+            f"weave_nb: a deferred row could not be built ({error!r}); "
+            "stored a row with only its '_log_error'",
+            RuntimeWarning,
+            stacklevel=1,
+        )
+        return {"_log_error": f"{type(error).__name__}: {error}"}
+
+
 def _user_timestamps(values: list[Any], logged_us: np.ndarray[Any, Any]) -> pa.Array:
     """``_timestamp`` given by the user (backfill) where present, log time elsewhere."""
     epoch = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
@@ -224,4 +259,3 @@ def _user_timestamps(values: list[Any], logged_us: np.ndarray[Any, Any]) -> pa.A
                 value = value.replace(tzinfo=dt.timezone.utc)
             out.append((value - epoch) // dt.timedelta(microseconds=1))
     return pa.array(out, type=pa.int64()).cast(TIMESTAMP_TYPE)
-

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import atexit
+
+# pyarrow imports pandas on its first conversion, and pandas imports
+# concurrent.futures.thread, which raises if first imported while the interpreter
+# shuts down: load it now, so a table whose first flush is the atexit one still writes.
+import concurrent.futures.thread  # noqa: F401
 import datetime as dt
 import json
 import os
@@ -15,16 +20,17 @@ import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pyarrow as pa
 
 from .._config import default_root
 from ._image import Image, is_image_type
 from ._query import QueryEngine, Snapshot, SortSpec
+from ._schema import conform
 from ._stream import Stream
 from ._subscriptions import Subscriptions
-from ._values import PLAIN_TYPES, RESERVED_OR_CHECKED, normalize_row
+from ._values import PLAIN_TYPES, ImageTally, normalize_row
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,6 +42,8 @@ _MARKER = "_table.json"
 _STR_ONLY = frozenset({str})
 _ANNOTATION_RESERVED = frozenset({"_id", "_timestamp", "_client_id", "_target_id", "_fields"})
 _REFRESH_SECONDS = 0.2
+_READ_ATTEMPTS = 3
+_T = TypeVar("_T")
 _now = time.time_ns
 
 
@@ -150,7 +158,22 @@ class StreamTable:
             self._append((_now(), row.copy()))
             return
         self._check_writable()
-        self._rows.extend(_validated(row))
+        seen = ImageTally.count
+        rows = _validated(row)
+        self._rows.extend(rows, images=ImageTally.count != seen)
+
+    def log_deferred(self, make_row: Callable[[], Mapping[str, Any]]) -> None:
+        """Append a row that is built off the caller's thread (for instrumentation).
+
+        ``make_row`` runs in the flusher (or before any read), so the caller pays
+        only for an append; the row's ``_timestamp`` is the time of this call.
+        It must return a mapping ``log()`` would accept and handle its own
+        failures; if it still raises, a row holding only the error text (column
+        ``_log_error``) is stored in its place, with a warning, so no row is lost.
+        Objects it reads are read later: pass it values that will not change.
+        """
+        self._check_writable()
+        self._rows.defer(make_row)
 
     def annotate(self, row_id: Any, data: Mapping[str, Any]) -> None:
         """Attach data to the row whose ``_id`` is ``row_id`` (feedback, labels, notes...).
@@ -162,13 +185,17 @@ class StreamTable:
         self._check_writable()
         if not isinstance(data, Mapping) or not data:
             raise TypeError(f"annotate() takes a non-empty mapping of fields, got {data!r}")
-        if row_id is None or type(row_id) not in (str, int) and not isinstance(row_id, str | int):
+        if row_id is None or not isinstance(row_id, str | int):
             raise TypeError(f"row_id must be a str or int _id, got {type(row_id).__name__}")
         reserved = _ANNOTATION_RESERVED.intersection(data)
         if reserved:
             raise ValueError(f"annotation fields {sorted(reserved)} are reserved")
+        seen = ImageTally.count
         fields = normalize_row(data)
-        self._annotations.extend([{"_target_id": row_id, "_fields": list(fields), **fields}])
+        self._annotations.extend(
+            [{"_target_id": row_id, "_fields": list(fields), **fields}],
+            images=ImageTally.count != seen,
+        )
 
     def flush(self) -> None:
         """Return once every row and annotation accepted so far is on disk (or queryable)."""
@@ -247,6 +274,24 @@ class StreamTable:
             self.refresh()
         return Snapshot(self._rows.snapshot(), self._annotations.snapshot())
 
+    def _read(self, query: Callable[[Snapshot], _T]) -> _T:
+        """Run ``query`` on a fresh snapshot, retaken if a writer compacted a segment away.
+
+        Another process may delete the files it just merged between our snapshot
+        and the read; the merged file is then already there, so a refresh and a
+        second read see every row once.
+        """
+        for attempt in range(_READ_ATTEMPTS):
+            snap = self._snapshot()
+            try:
+                return query(snap)
+            except (OSError, ValueError):
+                segments = snap.rows.segments + snap.annotations.segments
+                if attempt == _READ_ATTEMPTS - 1 or all(s.path.exists() for s in segments):
+                    raise
+                self.refresh()
+        raise AssertionError("unreachable")
+
     def __len__(self) -> int:
         if time.monotonic() - self._last_refresh > _REFRESH_SECONDS and not self.closed:
             self.refresh()
@@ -264,7 +309,7 @@ class StreamTable:
 
     def to_arrow(self) -> pa.Table:
         """The merged view as a ``pyarrow.Table``, in log order."""
-        return self._engine.read_all(self._snapshot())
+        return self._read(self._engine.read_all)
 
     def to_pandas(self) -> pd.DataFrame:
         """The merged view as a DataFrame; image cells become :class:`weave_nb.Image`."""
@@ -273,22 +318,11 @@ class StreamTable:
         for field in table.schema:
             if is_image_type(field.type):
                 frame[field.name] = [_image_or_none(v) for v in frame[field.name]]
-        return frame
+        return cast("pd.DataFrame", frame)
 
     def annotations(self) -> pa.Table:
         """Every annotation ever made, oldest first (``_target_id``, ``_timestamp``, fields...)."""
-        snap = self._snapshot()
-        tables = [s.read() for s in snap.annotations.segments] + list(snap.annotations.memory)
-        if not tables:
-            return pa.schema(
-                [("_target_id", pa.string()), ("_timestamp", pa.timestamp("us", tz="UTC")),
-                 ("_client_id", pa.string()), ("_fields", pa.list_(pa.string()))]
-            ).empty_table()
-        from ._schema import conform
-
-        return pa.concat_tables([conform(t, snap.ann_schema) for t in tables]).sort_by(
-            "_timestamp"
-        )
+        return self._read(_annotation_history)
 
     def window(
         self,
@@ -306,11 +340,13 @@ class StreamTable:
         a bad expression raises ``ValueError`` with DuckDB's message. Only the
         rows asked for are read into memory.
         """
-        return self._engine.window(self._snapshot(), offset, limit, sort, filter, columns)
+        return self._read(
+            lambda snap: self._engine.window(snap, offset, limit, sort, filter, columns)
+        )
 
     def count(self, filter: str | None = None) -> int:
         """Number of rows matching ``filter`` (all rows when ``None``)."""
-        return self._engine.count(self._snapshot(), filter)
+        return self._read(lambda snap: self._engine.count(snap, filter))
 
     def aggregate(
         self,
@@ -334,15 +370,19 @@ class StreamTable:
         is in ``schema.metadata[b"every_seconds"]``.
         """
         width = parse_every(every) if isinstance(every, str) else every
-        return self._engine.aggregate(
-            self._snapshot(), stats, column, width, group_by, filter, start, end
+        return self._read(
+            lambda snap: self._engine.aggregate(
+                snap, stats, column, width, group_by, filter, start, end
+            )
         )
 
     def sql(self, query: str) -> pa.Table:
         """Run DuckDB SQL over the merged view, available as the relation ``t``."""
-        return self._engine.sql(self._snapshot(), query)
+        return self._read(lambda snap: self._engine.sql(snap, query))
 
-    def subscribe(self, callback: Callable[[int], None], *, interval: float = 0.25) -> Callable[[], None]:
+    def subscribe(
+        self, callback: Callable[[int], None], *, interval: float = 0.25
+    ) -> Callable[[], None]:
         """Call ``callback(len(table))`` after changes, at most once per ``interval`` seconds.
 
         Rows from any writer and annotations count as changes. The callback runs
@@ -361,13 +401,13 @@ class StreamTable:
 
     def chart(self, kind: Any = "volume", **kwargs: Any) -> Any:
         """A live chart of this table (see ``weave_nb.widgets.Chart``)."""
-        from ..widgets import Chart
+        from ..widgets.chart import Chart
 
         return Chart(self, kind, **kwargs)
 
     def board(self, **kwargs: Any) -> Any:
         """A live board seeded from this table's columns (see ``weave_nb.widgets.Board``)."""
-        from ..widgets import Board
+        from ..widgets.board import Board
 
         return Board(self, **kwargs)
 
@@ -386,13 +426,21 @@ def parse_every(text: str) -> dt.timedelta:
     if match is None:
         raise ValueError(f"cannot read bucket width {text!r}; use e.g. '30s', '5min', '1h', '1d'")
     amount, unit = float(match.group(1)), match.group(2)
-    seconds = {"ms": 0.001, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400,
-               "w": 604800}[unit]
+    seconds = {
+        "ms": 0.001,
+        "s": 1,
+        "sec": 1,
+        "m": 60,
+        "min": 60,
+        "h": 3600,
+        "d": 86400,
+        "w": 604800,
+    }[unit]
     return dt.timedelta(seconds=amount * seconds)
 
 
 def _validated(rows: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    if isinstance(rows, Mapping):
+    if type(rows) is dict or isinstance(rows, Mapping):
         return [normalize_row(rows)]
     import dataclasses
 
@@ -411,6 +459,21 @@ def _validated(rows: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> list[di
     raise TypeError(f"log() takes a mapping or a list of mappings, got {type(rows).__name__}")
 
 
+def _annotation_history(snap: Snapshot) -> pa.Table:
+    """Every annotation of ``snap``, oldest first, conformed to one schema."""
+    tables = [s.read() for s in snap.annotations.segments] + list(snap.annotations.memory)
+    if not tables:
+        return pa.schema(
+            [
+                ("_target_id", pa.string()),
+                ("_timestamp", pa.timestamp("us", tz="UTC")),
+                ("_client_id", pa.string()),
+                ("_fields", pa.list_(pa.string())),
+            ]
+        ).empty_table()
+    return pa.concat_tables([conform(t, snap.ann_schema) for t in tables]).sort_by("_timestamp")
+
+
 def _image_or_none(value: Any) -> Image | None:
     if value is None:
         return None
@@ -422,8 +485,12 @@ def _write_marker(directory: Path, name: str) -> None:
     if marker.exists():
         return
     directory.mkdir(parents=True, exist_ok=True)
-    content = {"format": "weave_nb.StreamTable", "version": 1, "name": name,
-               "created": dt.datetime.now(dt.timezone.utc).isoformat()}
+    content = {
+        "format": "weave_nb.StreamTable",
+        "version": 1,
+        "name": name,
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(),
+    }
     tmp = directory / f".{_MARKER}.{uuid.uuid4().hex[:8]}.tmp"
     tmp.write_text(json.dumps(content, indent=2))
     os.replace(tmp, marker)

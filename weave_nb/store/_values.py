@@ -28,11 +28,20 @@ import pyarrow as pa
 
 from ._image import IMAGE_TYPE, Image
 
-__all__ = ["PLAIN_TYPES", "RESERVED_OR_CHECKED", "column_to_arrow", "normalize_row", "to_text", "validate_column_name"]
+__all__ = [
+    "PLAIN_TYPES",
+    "RESERVED_OR_CHECKED",
+    "ImageTally",
+    "column_to_arrow",
+    "normalize_row",
+    "to_text",
+    "validate_column_name",
+]
 
 PLAIN_TYPES = frozenset({int, float, str, bool, type(None), bytes})
 _TEMPORAL = (dt.datetime, dt.date, dt.time, dt.timedelta)
 _RESERVED = frozenset({"_client_id"})
+_STR_ONLY = frozenset({str})
 RESERVED_OR_CHECKED = ("", "_client_id", "_timestamp")
 """Keys the ``log()`` fast path must hand to ``normalize_row`` for checking."""
 
@@ -56,8 +65,19 @@ def normalize_row(row: Mapping[str, Any]) -> dict[str, Any]:
     """
     out: dict[str, Any] = {}
     for key, value in row.items():
-        validate_column_name(key)
-        out[key] = value if type(value) in PLAIN_TYPES else _normalize(value, key)
+        if type(key) is not str or not key or key in _RESERVED:
+            validate_column_name(key)
+        kind = type(value)
+        if kind in PLAIN_TYPES or kind is dt.datetime:
+            out[key] = value
+        elif (
+            kind is dict
+            and _STR_ONLY.issuperset(map(type, value))
+            and PLAIN_TYPES.issuperset(map(type, value.values()))
+        ):
+            out[key] = value.copy()  # the common nested case (e.g. call inputs), no recursion
+        else:
+            out[key] = _normalize(value, key)
     if "_timestamp" in out and not isinstance(out["_timestamp"], dt.datetime):
         raise TypeError(
             f"column '_timestamp': expected a datetime, got {type(out['_timestamp']).__name__}"
@@ -70,6 +90,7 @@ def _normalize(value: Any, path: str) -> Any:
     if kind in PLAIN_TYPES:
         return value
     if isinstance(value, Image):
+        ImageTally.count += 1
         return value
     if isinstance(value, bool | int | float | str | bytes):  # subclasses: IntEnum, str-enum...
         if isinstance(value, enum.Enum):
@@ -97,9 +118,7 @@ def _normalize(value: Any, path: str) -> Any:
     if isinstance(value, bytearray | memoryview):
         return bytes(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _normalize(
-            {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}, path
-        )
+        return _normalize({f.name: getattr(value, f.name) for f in dataclasses.fields(value)}, path)
     if isinstance(value, enum.Enum):
         return _normalize(value.value, path)
     if isinstance(value, uuid.UUID | pathlib.PurePath):
@@ -138,7 +157,9 @@ def _from_optional_libraries(value: Any, path: str) -> Any:
             if isinstance(value, np.datetime64 | np.timedelta64):
                 item = value.item()
                 if isinstance(item, int):  # nanosecond precision does not fit Python's types
-                    unit = "datetime64[us]" if isinstance(value, np.datetime64) else "timedelta64[us]"
+                    unit = (
+                        "datetime64[us]" if isinstance(value, np.datetime64) else "timedelta64[us]"
+                    )
                     item = value.astype(unit).item()
                 return _normalize(item, path)
     pd = sys.modules.get("pandas")
@@ -146,6 +167,7 @@ def _from_optional_libraries(value: Any, path: str) -> Any:
         return None
     pil = sys.modules.get("PIL.Image")
     if pil is not None and isinstance(value, pil.Image):
+        ImageTally.count += 1
         try:
             return Image(value)
         except (TypeError, ValueError) as error:
@@ -154,7 +176,8 @@ def _from_optional_libraries(value: Any, path: str) -> Any:
 
 
 def _builtin(value: Any) -> Any:
-    for base in (bool, int, float, str, bytes):
+    bases: tuple[type[Any], ...] = (bool, int, float, str, bytes)
+    for base in bases:
         if isinstance(value, base):
             return base(value)
     return value
@@ -175,10 +198,23 @@ def _temporal(value: Any) -> Any:
 # Batch conversion (flusher thread)
 
 
-def column_to_arrow(values: list[Any]) -> pa.Array:
-    """One column of a batch as an Arrow array; text under the conflict rule."""
+class ImageTally:
+    """How many image values ``normalize_row`` has accepted in this process.
+
+    A stream compares it before and after validating rows, so the flusher walks
+    nested values looking for images only in tables that ever received one.
+    """
+
+    count = 0
+
+
+def column_to_arrow(values: list[Any], images: bool = True) -> pa.Array:
+    """One column of a batch as an Arrow array; text under the conflict rule.
+
+    ``images=False`` promises no :class:`Image` is in ``values`` (skips the walk).
+    """
     type_: pa.DataType | None = None
-    if _has_objects(values):
+    if images and _has_objects(values):
         if all(v is None or isinstance(v, Image) for v in values):
             type_ = IMAGE_TYPE
         values = [_encode_images(v) for v in values]
