@@ -48,6 +48,10 @@ class Image:
     """
 
     __slots__ = ("_height", "_pil", "_png", "_width")
+    _pil: PILImage | None
+    _png: bytes | None
+    _width: int
+    _height: int
 
     def __init__(self, data: PILImage | np.ndarray[Any, Any] | Image) -> None:
         self._png: bytes | None = None

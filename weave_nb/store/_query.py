@@ -51,9 +51,32 @@ STATS: dict[str, str] = {
 
 _NICE_BUCKETS = [
     dt.timedelta(seconds=s)
-    for s in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800,
-              21600, 43200, 86400, 2 * 86400, 7 * 86400, 14 * 86400, 30 * 86400, 91 * 86400,
-              365 * 86400)
+    for s in (
+        1,
+        2,
+        5,
+        10,
+        15,
+        30,
+        60,
+        120,
+        300,
+        600,
+        900,
+        1800,
+        3600,
+        7200,
+        10800,
+        21600,
+        43200,
+        86400,
+        2 * 86400,
+        7 * 86400,
+        14 * 86400,
+        30 * 86400,
+        91 * 86400,
+        365 * 86400,
+    )
 ]
 
 
@@ -99,7 +122,9 @@ class Snapshot:
         for name in self.annotation_fields:
             ann_type = self.ann_schema.field(name).type
             merged[name] = unify_types(merged[name], ann_type) if name in merged else ann_type
-        self.schema = pa.schema([pa.field(n, t, metadata=metadata.get(n)) for n, t in merged.items()])
+        self.schema = pa.schema(
+            [pa.field(n, t, metadata=metadata.get(n)) for n, t in merged.items()]
+        )
 
     @property
     def annotation_fields(self) -> list[str]:
@@ -204,19 +229,16 @@ class QueryEngine:
         if every is None:
             span = self.sql(snap, f"SELECT min(_timestamp), max(_timestamp) FROM t {where}")
             lo, hi = span.column(0)[0].as_py(), span.column(1)[0].as_py()
-            every = choose_bucket((hi - lo) if lo is not None and hi is not None else dt.timedelta())
+            every = choose_bucket(
+                (hi - lo) if lo is not None and hi is not None else dt.timedelta()
+            )
         micros = every // dt.timedelta(microseconds=1)
         if micros <= 0:
             raise ValueError(f"every= must be a positive duration, got {every}")
         bucket = f"time_bucket(INTERVAL '{micros} microseconds', _timestamp) AS bucket"
         group = f", {quote(group_by)}" if group_by else ""
-        values = ", ".join(
-            STATS[s].format(x=f"({column})") + f" AS {quote(s)}" for s in stats
-        )
-        sql = (
-            f"SELECT {bucket}{group}, {values} FROM t {where} "
-            f"GROUP BY ALL ORDER BY bucket{group}"
-        )
+        values = ", ".join(STATS[s].format(x=f"({column})") + f" AS {quote(s)}" for s in stats)
+        sql = f"SELECT {bucket}{group}, {values} FROM t {where} GROUP BY ALL ORDER BY bucket{group}"
         result = self.sql(snap, sql)
         meta = {b"every_seconds": str(every.total_seconds()).encode()}
         return result.replace_schema_metadata(meta)
@@ -226,7 +248,9 @@ class QueryEngine:
         with self._lock:
             try:
                 self._con.execute(f"CREATE OR REPLACE TEMP VIEW __t_pos AS {self._view_sql(snap)}")
-                self._con.execute("CREATE OR REPLACE TEMP VIEW t AS SELECT * EXCLUDE (__pos) FROM __t_pos")
+                self._con.execute(
+                    "CREATE OR REPLACE TEMP VIEW t AS SELECT * EXCLUDE (__pos) FROM __t_pos"
+                )
                 return self._con.sql(query).to_arrow_table()
             except duckdb.Error as error:
                 raise ValueError(f"query failed: {error}") from None
@@ -253,13 +277,20 @@ class QueryEngine:
 
     def _latest(self, snap: Snapshot) -> pa.Table:
         fields = snap.annotation_fields
+        # arg_max_null, not arg_max: a latest value of None must win (it clears the field).
         parts = [
-            f"arg_max({quote(f)}, _timestamp) FILTER (WHERE list_contains(_fields, {_literal(f)}))"
+            f"arg_max_null({quote(f)}, _timestamp)"
+            f" FILTER (WHERE list_contains(_fields, {_literal(f)}))"
             f" AS {quote(f)}"
             for f in fields
         ]
-        select = ", ".join(["CAST(_target_id AS VARCHAR) AS __key",
-                            "list_distinct(flatten(list(_fields))) AS __set", *parts])
+        select = ", ".join(
+            [
+                "CAST(_target_id AS VARCHAR) AS __key",
+                "list_distinct(flatten(list(_fields))) AS __set",
+                *parts,
+            ]
+        )
         source = self._stream_sql(snap.annotations, snap.ann_schema, "ann")
         return self._con.sql(f"SELECT {select} FROM ({source}) GROUP BY 1").to_arrow_table()
 
@@ -290,8 +321,8 @@ class QueryEngine:
         if base is not None:
             keys = {name: column.take(pa.array(base)) for name, column in keys.items()}
         if len(sort) == 1:
-            (name, direction), = sort
-            return rank_window(keys[name], offset, limit, direction)
+            ((name, direction),) = sort
+            return rank_window(keys[name], offset, limit, direction, name=name)
         return stable_order(pa.table(keys), sort)[offset : offset + limit]
 
     def _column(self, snap: Snapshot, name: str) -> pa.ChunkedArray:
@@ -301,7 +332,9 @@ class QueryEngine:
         for segment in snap.rows.segments:
             chunks.extend(self._cache.column(segment, name, want).chunks)
         for table in snap.rows.memory:
-            column = table.column(name) if name in table.column_names else pa.nulls(len(table), want)
+            column = (
+                table.column(name) if name in table.column_names else pa.nulls(len(table), want)
+            )
             chunks.extend(conform_column(column, want).chunks)
         column = pa.chunked_array(chunks, type=want)
         if name in snap.annotation_fields:
@@ -316,7 +349,7 @@ class QueryEngine:
     def _filtered_positions(self, snap: Snapshot, filter: str) -> np.ndarray[Any, Any]:
         """Positions (in log order) of the rows matching ``filter``."""
         result = self.sql(snap, f"SELECT __pos FROM __t_pos WHERE ({filter}) ORDER BY __pos")
-        return result.column(0).to_numpy().astype(np.int64)
+        return np.asarray(result.column(0).to_numpy(), dtype=np.int64)
 
     def _take(self, snap: Snapshot, positions: np.ndarray[Any, Any]) -> pa.Table:
         """Rows at ``positions`` (any order) of the unannotated rows, conformed."""
@@ -344,10 +377,14 @@ class QueryEngine:
         wanted = np.unique(local)
         listed = ", ".join(map(str, wanted.tolist()))
         with self._lock:
-            fetched = self._con.sql(
-                f"SELECT * FROM read_parquet({_literal(str(segment.path))}, file_row_number = true) "
-                f"WHERE file_row_number IN ({listed}) ORDER BY file_row_number"
-            ).to_arrow_table()
+            try:
+                fetched = self._con.sql(
+                    f"SELECT * FROM read_parquet({_literal(str(segment.path))}, "
+                    f"file_row_number = true) "
+                    f"WHERE file_row_number IN ({listed}) ORDER BY file_row_number"
+                ).to_arrow_table()
+            except duckdb.IOException as error:  # e.g. compacted away: the caller may retry
+                raise OSError(f"cannot read segment {segment.path}: {error}") from None
         fetched = fetched.drop_columns(["file_row_number"])
         return fetched.take(pa.array(np.searchsorted(wanted, local)))
 

@@ -20,15 +20,25 @@ __all__ = ["rank_window", "stable_order"]
 Direction = Literal["asc", "desc"]
 
 
-def rank_window(keys: pa.ChunkedArray | pa.Array, offset: int, limit: int, direction: Direction) -> np.ndarray[Any, Any]:
-    """Indices into ``keys`` of ranks ``[offset, offset + limit)`` of the stable sort."""
+def rank_window(
+    keys: pa.ChunkedArray | pa.Array,
+    offset: int,
+    limit: int,
+    direction: Direction,
+    *,
+    name: str = "key",
+) -> np.ndarray[Any, Any]:
+    """Indices into ``keys`` of ranks ``[offset, offset + limit)`` of the stable sort.
+
+    ``name`` is the column the keys come from, for error messages.
+    """
     n = len(keys)
     stop = min(offset + limit, n)
     if offset >= stop:
         return np.empty(0, dtype=np.int64)
     values = _as_float(keys)
     if values is None:
-        order = stable_order(pa.table({"k": keys}), [("k", direction)])
+        order = stable_order(pa.table({name: keys}), [(name, direction)])
         return order[offset:stop]
     if direction == "desc":
         values = -values
@@ -55,22 +65,27 @@ def rank_window(keys: pa.ChunkedArray | pa.Array, offset: int, limit: int, direc
 def stable_order(table: pa.Table, sort: list[tuple[str, Direction]]) -> np.ndarray[Any, Any]:
     """Row indices of ``table`` in stable sorted order, nulls last."""
     orders = [(name, "ascending" if d == "asc" else "descending") for name, d in sort]
+    unsortable = (pa.ArrowNotImplementedError, pa.ArrowTypeError)  # e.g. a list column
     try:
         try:  # pyarrow >= 25 takes the null placement per key
             order = pc.sort_indices(table, sort_keys=[(*o, "at_end") for o in orders])
-        except (TypeError, ValueError):
+        except (TypeError, ValueError) as error:
+            if isinstance(error, unsortable):
+                raise
             order = pc.sort_indices(table, sort_keys=orders, null_placement="at_end")
-    except pa.ArrowNotImplementedError as error:
+    except unsortable as error:
         raise ValueError(f"cannot sort by {[n for n, _ in sort]}: {error}") from None
-    return order.to_numpy().astype(np.int64)
+    return np.asarray(order.to_numpy(), dtype=np.int64)
 
 
 def _as_float(keys: pa.ChunkedArray | pa.Array) -> np.ndarray[Any, Any] | None:
     """Keys as float64 with NaN for nulls, or ``None`` when they are not numbers/times."""
     t = keys.type
     if pa.types.is_timestamp(t) or pa.types.is_date(t) or pa.types.is_duration(t):
-        keys = pc.cast(keys, pa.int64()) if not pa.types.is_date32(t) else pc.cast(
-            pc.cast(keys, pa.int32()), pa.int64()
+        keys = (
+            pc.cast(keys, pa.int64())
+            if not pa.types.is_date32(t)
+            else pc.cast(pc.cast(keys, pa.int32()), pa.int64())
         )
         t = keys.type
     if pa.types.is_boolean(t):
@@ -92,4 +107,4 @@ def _as_float(keys: pa.ChunkedArray | pa.Array) -> np.ndarray[Any, Any] | None:
 def _max_abs(keys: pa.ChunkedArray | pa.Array) -> int:
     bounds = pc.min_max(keys)
     lo, hi = bounds["min"].as_py(), bounds["max"].as_py()
-    return max(abs(lo or 0), abs(hi or 0))
+    return int(max(abs(lo or 0), abs(hi or 0)))

@@ -71,7 +71,7 @@ def _unify(a: pa.DataType, b: pa.DataType) -> pa.DataType:
 
 
 def _is_number(t: pa.DataType) -> bool:
-    return pa.types.is_integer(t) or pa.types.is_floating(t)
+    return bool(pa.types.is_integer(t) or pa.types.is_floating(t))
 
 
 def merge_schemas(schemas: Iterable[pa.Schema]) -> pa.Schema:
@@ -103,7 +103,7 @@ def needs_conform(schema: pa.Schema, target: pa.Schema) -> bool:
 
 def _is_text(t: pa.DataType) -> bool:
     t = _canonical(t)
-    return pa.types.is_string(t) or pa.types.is_null(t)
+    return bool(pa.types.is_string(t) or pa.types.is_null(t))
 
 
 def conform(table: pa.Table, target: pa.Schema) -> pa.Table:

@@ -68,7 +68,8 @@ class Segment:
 
     def read_slice(self, start: int, stop: int) -> pa.Table:
         """Rows ``[start, stop)`` of this segment, reading only the row groups they span."""
-        groups, first_row, row = [], 0, 0
+        groups: list[int] = []
+        first_row = row = 0
         for i, n in enumerate(self.row_group_rows):
             if row + n > start and row < stop:
                 if not groups:
@@ -86,6 +87,8 @@ def _open_segment(path: Path) -> Segment | None:
     try:
         meta = pq.read_metadata(path)
         schema = meta.schema.to_arrow_schema()
+    except FileNotFoundError:  # compacted away by its writer since the listing
+        return None
     except (OSError, pa.ArrowException) as error:
         warnings.warn(
             f"weave_nb: skipping unreadable segment {path} ({error}); "
@@ -138,6 +141,28 @@ class SegmentIndex:
         """Pick up segments added or removed by any writer; returns whether anything changed."""
         if self._directory is None:
             return False
+        names, opened, vanished = self._scan()
+        with self._lock:
+            known = list(self._known)
+        if vanished or any(n not in names for n in known):
+            # A writer creates its merged file before deleting the files it covers; a
+            # listing taken meanwhile may hold neither, so list once more, afterwards.
+            names, more, _ = self._scan()
+            opened = {n: s for n, s in {**opened, **more}.items() if n in names}
+        with self._lock:
+            # A file named after the listing (this process's own writer) is not gone.
+            gone = [n for n in self._known if n not in names and not (self._directory / n).exists()]
+            if not opened and not gone:
+                return False
+            for name in gone:
+                del self._known[name]
+            self._known.update(opened)
+            self._recompute()
+        return True
+
+    def _scan(self) -> tuple[set[str], dict[str, Segment], bool]:
+        """Segment names now, the footers of unseen ones, and whether one vanished meanwhile."""
+        assert self._directory is not None
         try:
             names = {
                 entry.name
@@ -146,23 +171,20 @@ class SegmentIndex:
             }
         except FileNotFoundError:
             names = set()
-        new = [n for n in names if n not in self._known and n not in self._bad]
         opened: dict[str, Segment] = {}
-        for name in new:
-            segment = _open_segment(self._directory / name)
-            if segment is None:
+        vanished = False
+        for name in names:
+            if name in self._known or name in self._bad:
+                continue
+            path = self._directory / name
+            segment = _open_segment(path)
+            if segment is not None:
+                opened[name] = segment
+            elif path.exists():
                 self._bad.add(name)
             else:
-                opened[name] = segment
-        with self._lock:
-            gone = [n for n in self._known if n not in names]
-            if not opened and not gone:
-                return False
-            for name in gone:
-                del self._known[name]
-            self._known.update(opened)
-            self._recompute()
-        return True
+                vanished = True
+        return names, opened, vanished
 
     def add(self, segment: Segment) -> None:
         """Register a segment this process just wrote."""
@@ -210,11 +232,20 @@ class SegmentWriter:
         return segment
 
     def compaction_candidates(self) -> list[Segment]:
-        """The trailing run of small own segments, once it is long enough to merge."""
+        """The trailing run of small own segments with mergeable schemas, once it is long enough."""
         run: list[Segment] = []
+        schema: pa.Schema | None = None
         for segment in reversed(self._own):
             if segment.num_rows >= _COMPACT_BELOW_ROWS:
                 break
+            try:
+                schema = (
+                    segment.schema
+                    if schema is None
+                    else pa.unify_schemas([segment.schema, schema], promote_options="permissive")
+                )
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                break  # conflicting types (str vs dict): files keep their own, stay apart
             run.append(segment)
         return run[::-1] if len(run) >= _COMPACT_RUN else []
 
