@@ -151,16 +151,24 @@ class QueryEngine:
 
     def __init__(self) -> None:
         self._cache = ColumnCache()
-        self._con = duckdb.connect(":memory:")
-        self._con.execute("SET TimeZone = 'UTC'")
+        self._connection: duckdb.DuckDBPyConnection | None = None
         self._lock = threading.RLock()
         self._registered: list[str] = []
         self._latest_cache: tuple[tuple[Any, ...], pa.Table] | None = None
 
+    @property
+    def _con(self) -> duckdb.DuckDBPyConnection:
+        # Opened on first use: plain windows never need it, and it costs ~40 MB.
+        if self._connection is None:
+            self._connection = duckdb.connect(":memory:")
+            self._connection.execute("SET TimeZone = 'UTC'")
+        return self._connection
+
     def close(self) -> None:
         """Release the connection."""
         with self._lock:
-            self._con.close()
+            if self._connection is not None:
+                self._connection.close()
 
     # -- public reads ----------------------------------------------------------
 
