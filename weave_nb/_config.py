@@ -25,7 +25,10 @@ def init(root: str | os.PathLike[str] | None = None) -> Path:
 
 
 def default_root() -> Path:
-    """Root for persisted tables: ``init(root=...)``, else ``$WEAVE_NB_ROOT``, else ``./weave_nb_data``."""
+    """Root for persisted tables.
+
+    ``init(root=...)`` if called, else ``$WEAVE_NB_ROOT``, else ``./weave_nb_data``.
+    """
     if _root_override is not None:
         return _root_override
     env = os.environ.get(_ENV_ROOT)

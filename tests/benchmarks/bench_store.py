@@ -70,9 +70,12 @@ def bench_log(root: Path) -> None:
         results.append((base, calls, end_to_end))
     base, calls, e2e = (statistics.median(r[i] for r in results) for i in range(3))
     print(f"log() single 5-column rows, persisted, {ROWS:,} rows, median of 3")
-    print(f"  baseline list.append + from_pylist/10k : {base:>12,.0f} rows/s")
-    print(f"  StreamTable.log() calls                : {calls:>12,.0f} rows/s  ({calls / base:.2f}x)")
-    print(f"  StreamTable.log() + flush() to disk    : {e2e:>12,.0f} rows/s  ({e2e / base:.2f}x)")
+    for label, rate in (
+        ("baseline list.append + from_pylist/10k", base),
+        ("StreamTable.log() calls", calls),
+        ("StreamTable.log() + flush() to disk", e2e),
+    ):
+        print(f"  {label:<39}: {rate:>12,.0f} rows/s  ({rate / base:.2f}x baseline)")
 
 
 _REOPEN = """
@@ -111,7 +114,8 @@ def bench_window(root: Path, n: int) -> None:
         runs.append((float(out[0]), float(out[1]), int(out[2])))
     opened, sorted_s, rss = (statistics.median(r[i] for r in runs) for i in range(3))
     print(f"{n:,}-row persisted table (built in {built:.1f} s, {disk / 1e6:.1f} MB on disk)")
-    print(f"  reopen + window(offset={n - 100:,}, limit=100): {opened * 1000:8.1f} ms (target <= 1000)")
+    label = f"reopen + window(offset={n - 100:,}, limit=100)"
+    print(f"  {label}: {opened * 1000:8.1f} ms (target <= 1000)")
     print(f"  window at the same offset sorted by score   : {sorted_s * 1000:8.1f} ms")
     print(f"  RSS growth: {rss / 1e6:.1f} MB = {rss / disk:.2f}x the table on disk (target <= 2x)")
 
