@@ -87,11 +87,15 @@ t = wnb.open_table(sys.argv[1])
 offset = len(t) - 100
 w = t.window(offset, 100)
 elapsed = time.perf_counter() - start
+grown = proc.memory_info().rss - before
 assert w.num_rows == 100, w.num_rows
 s = time.perf_counter()
 sorted_w = t.window(offset, 100, sort=[("score", "desc")])
-sorted_elapsed = time.perf_counter() - s
-print(elapsed, sorted_elapsed, proc.memory_info().rss - before)
+first_sorted = time.perf_counter() - s
+s = time.perf_counter()
+sorted_w = t.window(offset - 100, 100, sort=[("score", "desc")])
+next_sorted = time.perf_counter() - s
+print(elapsed, first_sorted, next_sorted, grown, proc.memory_info().rss - before)
 """
 
 
@@ -111,13 +115,16 @@ def bench_window(root: Path, n: int) -> None:
         out = subprocess.run(
             [sys.executable, "-c", _REOPEN, str(path)], capture_output=True, text=True, check=True
         ).stdout.split()
-        runs.append((float(out[0]), float(out[1]), int(out[2])))
-    opened, sorted_s, rss = (statistics.median(r[i] for r in runs) for i in range(3))
+        runs.append((float(out[0]), float(out[1]), float(out[2]), int(out[3]), int(out[4])))
+    opened, first_sorted, next_sorted, rss, rss_sorted = (
+        statistics.median(r[i] for r in runs) for i in range(5)
+    )
     print(f"{n:,}-row persisted table (built in {built:.1f} s, {disk / 1e6:.1f} MB on disk)")
     label = f"reopen + window(offset={n - 100:,}, limit=100)"
     print(f"  {label}: {opened * 1000:8.1f} ms (target <= 1000)")
-    print(f"  window at the same offset sorted by score   : {sorted_s * 1000:8.1f} ms")
-    print(f"  RSS growth: {rss / 1e6:.1f} MB = {rss / disk:.2f}x the table on disk (target <= 2x)")
+    print(f"  RSS growth after it: {rss / 1e6:.1f} MB = {rss / disk:.2f}x the table on disk")
+    print(f"  then sorted by score: first {first_sorted * 1000:.1f} ms (reads the key column),")
+    print(f"  next window {next_sorted * 1000:.1f} ms; RSS growth then {rss_sorted / 1e6:.1f} MB")
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ class ColumnCache:
         self._budget = budget_bytes
         self._used = 0
         self._entries: OrderedDict[tuple[str, str], pa.ChunkedArray] = OrderedDict()
+        self._sizes: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def column(self, segment: Segment, name: str, want: pa.DataType | None) -> pa.ChunkedArray:
@@ -43,6 +44,15 @@ class ColumnCache:
                 cached = pa.chunked_array([pa.nulls(segment.num_rows, want or pa.null())])
             self._store(key, cached)
         return cached if want is None else conform_column(cached, want)
+
+    def fits(self, segment: Segment) -> bool:
+        """Whether the whole decoded segment takes at most a quarter of the budget."""
+        size = self._sizes.get(str(segment.path))
+        if size is None:
+            meta = pq.read_metadata(segment.path)
+            size = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+            self._sizes[str(segment.path)] = size
+        return size <= self._budget // 4
 
     def _store(self, key: tuple[str, str], column: pa.ChunkedArray) -> None:
         with self._lock:

@@ -381,7 +381,15 @@ class QueryEngine:
         return table.take(pa.array(np.argsort(np.concatenate(order), kind="stable")))
 
     def _fetch_rows(self, segment: Segment, local: np.ndarray[Any, Any]) -> pa.Table:
-        """Rows of one segment by row number; DuckDB reads only the pages that hold them."""
+        """Rows of one segment by row number.
+
+        A segment small enough to keep decoded is read once into the column
+        cache, so scrolling a sorted view costs a ``take``; a larger one is asked
+        of DuckDB, which decodes only the pages holding the rows.
+        """
+        if self._cache.fits(segment):
+            columns = {n: self._cache.column(segment, n, None) for n in segment.schema.names}
+            return pa.table(columns).take(pa.array(local))
         wanted = np.unique(local)
         listed = ", ".join(map(str, wanted.tolist()))
         with self._lock:

@@ -62,6 +62,7 @@ class Stream:
         self.pending: list[tuple[int, dict[str, Any]]] = []
         self.lock = threading.Lock()
         self.convert_lock = threading.RLock()
+        self.write_lock = threading.Lock()
         self.index = SegmentIndex(directory)
         self._unwritten: list[tuple[pa.Table, int]] = []
         self._unwritten_rows = 0
@@ -139,25 +140,33 @@ class Stream:
                 )
 
     def write(self) -> bool:
-        """Move converted rows into segments; returns whether anything was written."""
+        """Move converted rows into segments; returns whether anything was written.
+
+        Only the conversion holds ``convert_lock``; encoding and writing the file
+        happen outside it (the batch stays visible in memory meanwhile), so
+        readers wait for Arrow, never for the disk. ``write_lock`` keeps the
+        flusher and an explicit ``flush()`` from writing the same batch twice.
+        """
         if self._writer is None:
             return False
         wrote = False
-        with self.convert_lock:
-            self.drain()
-            while self._unwritten:
-                tables = [t for t, _ in self._unwritten]
-                first_ts = self._unwritten[0][1]
+        with self.write_lock:
+            with self.convert_lock:
+                self.drain()
+                pending = list(self._unwritten)
+            while pending:
+                tables = [t for t, _ in pending]
                 try:
                     merged = pa.concat_tables(tables, promote_options="permissive")
                     count = len(tables)
                 except (pa.ArrowInvalid, pa.ArrowTypeError):
                     merged, count = tables[0], 1
-                segment = self._writer.write(merged, first_ts)
+                segment = self._writer.write(merged, pending[0][1])
                 with self.lock:
                     self.index.add(segment)
                     del self._unwritten[:count]
                     self._unwritten_rows -= merged.num_rows
+                del pending[:count]
                 wrote = True
             if wrote:
                 self._compact()
