@@ -1,0 +1,276 @@
+"""The live table widget in a real JupyterLab and Notebook 7 (issue 4).
+
+Every test looks at the widget through the testing contract attributes
+(``data-weave-nb``, ``data-total-rows``, ``data-row-id``, ``data-column``,
+``data-feedback``, ``data-role="filter"``) and saves a screenshot of it under
+``tests/e2e/artifacts/``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from _jupyter import NotebookPage, expect
+
+TABLE = '[data-weave-nb="table"]'
+XSS = "<img src=x onerror=window.__weave_nb_xss=1>"
+
+
+def unique(name: str) -> str:
+    """A table name unused by earlier tests (tables persist for the session)."""
+    return f"{name}_{uuid.uuid4().hex[:8]}"
+
+
+def cell(nb: NotebookPage, index: int) -> Any:
+    """Cell ``index`` of the notebook in front.
+
+    Scoped to the current notebook panel: JupyterLab restores the tabs of
+    earlier tests from its workspace, so ``.jp-Cell`` alone can match a cell of
+    a hidden notebook.
+    """
+    panel = nb.page.evaluate("() => window.jupyterapp.shell.currentWidget.id")
+    return nb.page.locator(f"[id='{panel}'] .jp-Cell").nth(index)
+
+
+def output(nb: NotebookPage, index: int) -> Any:
+    """Output area of cell ``index`` of the notebook in front."""
+    return cell(nb, index).locator(".jp-OutputArea")
+
+
+def row_ids(widget: Any) -> list[str]:
+    """``data-row-id`` of the rendered rows, top to bottom."""
+    ids: list[str] = widget.locator("[data-row-id]").evaluate_all(
+        "rows => rows.map(r => r.getAttribute('data-row-id'))"
+    )
+    return ids
+
+
+def test_rows_images_and_text_as_text(nb: NotebookPage) -> None:
+    name = unique("images")
+    nb.open_new(
+        "table_images",
+        [
+            f"""import numpy as np
+import weave_nb as wnb
+t = wnb.StreamTable({name!r})
+rng = np.random.default_rng(0)
+for i in range(6):
+    pixels = np.zeros((120, 160, 3), np.uint8)
+    pixels[:, :, i % 3] = 60 + 30 * i
+    pixels[20 + 10 * i : 60 + 10 * i, 40:120] = 255
+    t.log({{
+        "_id": f"img{{i}}",
+        "image": wnb.Image(pixels),
+        "latency_ms": 12.5 * (i + 1) ** 2,
+        "ok": i % 2 == 0,
+        "prompt": {XSS!r} if i == 0 else "a long prompt " * 20 if i == 1 else f"prompt {{i}}",
+        "meta": {{"model": "m1", "tokens": [i, i * 2]}},
+        "error": "ValueError: bad input" if i == 4 else None,
+    }})
+t""",
+        ],
+    )
+    nb.run_all()
+    widget = output(nb, 0).locator(TABLE)
+    expect(widget).to_have_attribute("data-total-rows", "6")
+    expect(widget.locator("[data-row-id]")).to_have_count(6)
+    expect(widget.locator('[data-row-id="img3"] img')).to_be_visible()
+    assert widget.locator("[data-row-id] img").count() == 6
+    for column in ("_id", "_timestamp", "image", "latency_ms", "ok", "prompt", "meta", "error"):
+        expect(widget.locator(f'[data-column="{column}"]')).to_have_count(1)
+
+    # The markup arrives as text: shown literally, no element created, nothing run.
+    xss_cell = widget.locator('[data-row-id="img0"] [data-cell="prompt"]')
+    expect(xss_cell).to_have_text(XSS)
+    assert xss_cell.locator("img").count() == 0
+    assert nb.page.evaluate("() => window.__weave_nb_xss === undefined")
+
+    # Cell formatting: numbers, booleans, nested JSON, error rows.
+    expect(widget.locator('[data-row-id="img1"] [data-cell="latency_ms"]')).to_have_text("50")
+    expect(widget.locator('[data-row-id="img0"] [data-cell="ok"]')).to_have_text("✓")
+    expect(widget.locator('[data-row-id="img1"] [data-cell="ok"]')).to_have_text("✗")
+    expect(widget.locator('[data-row-id="img2"] [data-cell="meta"]')).to_have_text(
+        '{"model":"m1","tokens":[2,4]}'
+    )
+    long_text = widget.locator('[data-row-id="img1"] [data-cell="prompt"]')
+    expect(long_text).to_have_attribute("title", "a long prompt " * 20)
+    expect(widget.locator('[data-row-id="img4"]')).to_have_class("wnb-row wnb-error")
+    nb.screenshot("table", widget)
+
+    # Clicking a thumbnail opens the full-size image from the kernel.
+    widget.locator('[data-row-id="img3"] img').click()
+    full = widget.locator('[data-role="detail"] img')
+    expect(full).to_be_visible()
+    assert full.evaluate("img => img.naturalWidth") == 160
+    nb.screenshot("full-image", widget)
+
+
+def test_total_grows_while_a_cell_logs_in_a_tight_loop(nb: NotebookPage) -> None:
+    name = unique("live")
+    nb.open_new(
+        "table_live",
+        [
+            f"import time\nimport weave_nb as wnb\n"
+            f"t = wnb.StreamTable({name!r})\nt.log({{'step': -1}})\nt",
+            # A tight loop (no sleep): the view must update from the ticker thread.
+            "end = time.monotonic() + 8\nn = 0\n"
+            "while time.monotonic() < end and n < 2_000_000:\n"
+            "    t.log({'step': n, 'latency_ms': n % 1000 / 3})\n    n += 1\n"
+            "print('logged', n)",
+            "t.flush()\nprint(len(t))",
+        ],
+    )
+    nb.run_cell(0)
+    widget = output(nb, 0).locator(TABLE)
+    expect(widget).to_have_attribute("data-total-rows", "1")
+
+    run = nb.start_run(1)
+    panel = nb.page.evaluate("() => window.jupyterapp.shell.currentWidget.id")
+    selector = f"[id='{panel}'] {TABLE}"
+    total = f"Number(document.querySelector({selector!r}).dataset.totalRows)"
+    nb.page.wait_for_function(f"() => {total} > 1000")
+    first = nb.page.evaluate(f"() => {total}")
+    nb.page.wait_for_function(f"() => {total} > {first}")
+    # Still growing while the loop runs: the cell has not finished.
+    expect(cell(nb, 1).locator(".jp-InputPrompt")).to_have_text("[*]:")
+    nb.screenshot("while-logging", widget)
+
+    # Scrolled up, the view stops following and counts new rows; rows it must ask
+    # for wait for the busy kernel, and the view says so.
+    widget.locator(".wnb-scroller").evaluate("el => { el.scrollTop = el.scrollHeight / 3; }")
+    expect(widget.locator('[data-role="new-rows"]')).to_be_visible()
+    expect(widget.locator('[data-role="new-rows"]')).to_contain_text("new rows")
+    expect(widget.locator('[data-role="busy"]')).to_be_visible()
+    nb.screenshot("scrolled-up-busy", widget)
+    nb.wait_for_run(run)
+    expect(widget.locator('[data-role="busy"]')).to_be_hidden()
+    widget.locator('[data-role="new-rows"]').click()
+    expect(widget.locator('[data-role="new-rows"]')).to_be_hidden()
+
+    nb.run_cell(2)
+    final = nb.output_text(2).strip()
+    expect(widget).to_have_attribute("data-total-rows", final)
+    # Following the tail: the newest row is the last one shown.
+    last_step = widget.locator("[data-row-id]").last.locator('[data-cell="step"]')
+    expect(last_step).to_have_text(f"{int(final) - 2:,}")
+    nb.screenshot("after-logging", widget)
+
+
+def test_sort_filter_and_columns(nb: NotebookPage) -> None:
+    name = unique("sort")
+    latencies = [120, 900, 40, 650, 300, 820, 10, 510]
+    nb.open_new(
+        "table_sort",
+        [
+            f"""import weave_nb as wnb
+t = wnb.StreamTable({name!r})
+for i, ms in enumerate({latencies!r}):
+    t.log({{"_id": f"r{{i}}", "latency_ms": ms, "status": "error" if i in (1, 3, 5) else "ok"}})
+t""",
+        ],
+    )
+    nb.run_all()
+    widget = output(nb, 0).locator(TABLE)
+    expect(widget.locator("[data-row-id]")).to_have_count(8)
+    log_order = [f"r{i}" for i in range(8)]
+    assert row_ids(widget) == log_order
+    ascending = [f"r{i}" for i in sorted(range(8), key=lambda i: latencies[i])]
+
+    header = widget.locator('[data-column="latency_ms"]')
+    header.click()
+    expect(header).to_have_attribute("aria-sort", "ascending")
+    expect(widget.locator("[data-row-id]").first).to_have_attribute("data-row-id", ascending[0])
+    assert row_ids(widget) == ascending
+    nb.screenshot("sorted-asc", widget)
+    header.click()
+    expect(header).to_have_attribute("aria-sort", "descending")
+    expect(widget.locator("[data-row-id]").first).to_have_attribute("data-row-id", ascending[-1])
+    assert row_ids(widget) == ascending[::-1]
+    header.click()
+    expect(header).to_have_attribute("aria-sort", "none")
+    expect(widget.locator("[data-row-id]").first).to_have_attribute("data-row-id", "r0")
+    assert row_ids(widget) == log_order
+
+    box = widget.locator('[data-role="filter"]')
+    box.fill("latency_ms > 500 and status = 'error'")
+    box.press("Enter")
+    expect(widget.locator("[data-row-id]")).to_have_count(3)
+    assert row_ids(widget) == ["r1", "r3", "r5"]
+    expect(widget.locator('[data-role="count"]')).to_have_text("3 of 8 rows")
+    nb.screenshot("filtered", widget)
+
+    box.fill("latency_ms > and")
+    box.press("Enter")
+    error = widget.locator('[data-role="filter-error"]')
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("syntax error")
+    nb.screenshot("filter-error", widget)
+
+    box.fill("")
+    box.press("Enter")
+    expect(error).to_be_hidden()
+    expect(widget.locator("[data-row-id]")).to_have_count(8)
+
+    widget.locator('[data-role="columns"]').click()
+    widget.locator('[data-toggle-column="status"]').uncheck()
+    expect(widget.locator('[data-column="status"]')).to_have_count(0)
+    expect(widget.locator('[data-cell="status"]')).to_have_count(0)
+    nb.screenshot("column-hidden", widget)
+
+
+def test_feedback_is_stored_and_shown_in_every_view(nb: NotebookPage) -> None:
+    name = unique("feedback")
+    nb.open_new(
+        "table_feedback",
+        [
+            f"""import weave_nb as wnb
+t = wnb.StreamTable({name!r})
+t.log([{{"_id": f"f{{i}}", "answer": f"answer {{i}}"}} for i in range(5)])
+w = t.widget(feedback={{"label": ["correct", "wrong", "unsure"]}})
+w""",
+            "w2 = t.widget()\nw2",
+            'print(t.to_pandas().set_index("_id").loc["f2", ["thumbs", "note", "label"]].tolist())',
+            't.annotate("f4", {"thumbs": "down"})',
+            'print(w.selected["_id"], w.selected["answer"])',
+        ],
+    )
+    nb.run_cell(0)
+    nb.run_cell(1)
+    first = output(nb, 0).locator(TABLE)
+    second = output(nb, 1).locator(TABLE)
+    expect(second.locator("[data-row-id]")).to_have_count(5)
+
+    row = first.locator('[data-row-id="f2"]')
+    row.locator('[data-feedback="up"]').click()
+    expect(row.locator('[data-feedback="up"]')).to_have_attribute("aria-pressed", "true")
+    # The other view of the same table shows it too (pushed by the kernel).
+    expect(second.locator('[data-row-id="f2"] [data-feedback="up"]')).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    note = row.locator('[data-feedback="note"]')
+    note.fill("looks right")
+    note.press("Enter")
+    expect(second.locator('[data-row-id="f2"] [data-feedback="note"]')).to_have_value("looks right")
+    row.locator('[data-feedback="label"]').select_option("correct")
+    expect(second.locator('[data-row-id="f2"] [data-cell="label"]')).to_have_text("correct")
+    # Feedback fields become columns of every view once stored.
+    expect(first.locator('[data-column="label"]')).to_have_count(1)
+    expect(first.locator('[data-row-id="f2"] [data-cell="thumbs"]')).to_have_text("up")
+    nb.screenshot("feedback", first)
+
+    nb.run_cell(2)
+    assert nb.output_text(2) == "['up', 'looks right', 'correct']\n"
+
+    # Programmatic annotations appear in the widget.
+    nb.run_cell(3)
+    expect(first.locator('[data-row-id="f4"] [data-feedback="down"]')).to_have_attribute(
+        "aria-pressed", "true"
+    )
+
+    # Selecting a row exposes it in Python.
+    first.locator('[data-row-id="f1"] [data-cell="answer"]').click()
+    expect(first.locator('[data-row-id="f1"]')).to_have_attribute("aria-selected", "true")
+    nb.run_cell(4)
+    assert nb.output_text(4) == "f1 answer 1\n"
+    nb.screenshot("selected", first)

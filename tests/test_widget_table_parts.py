@@ -1,0 +1,152 @@
+"""The table widget's building blocks: wire encoding, thumbnails, the throttled ticker."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from PIL import Image as PILImage
+
+import weave_nb as wnb
+from weave_nb.store import IMAGE_TYPE
+from weave_nb.widgets._ticker import Ticker
+from weave_nb.widgets._wire import (
+    ThumbnailCache,
+    column_kind,
+    describe_columns,
+    encode_ipc,
+    sql_value,
+)
+
+
+@pytest.fixture
+def table(tmp_path: Path) -> Iterator[wnb.StreamTable]:
+    t = wnb.StreamTable("parts", root=tmp_path)
+    yield t
+    t.close()
+
+
+@pytest.mark.parametrize(
+    ("type_", "kind"),
+    [
+        (pa.int64(), "number"),
+        (pa.float32(), "number"),
+        (pa.decimal128(10, 2), "number"),
+        (pa.timestamp("us", tz="UTC"), "time"),
+        (pa.date32(), "time"),
+        (pa.string(), "text"),
+        (pa.large_string(), "text"),
+        (pa.dictionary(pa.int32(), pa.string()), "text"),
+        (pa.bool_(), "bool"),
+        (IMAGE_TYPE, "image"),
+        (pa.struct([pa.field("a", pa.int64())]), "nested"),
+        (pa.list_(pa.int64()), "nested"),
+        (pa.map_(pa.string(), pa.int64()), "nested"),
+        (pa.binary(), "binary"),
+        (pa.null(), "other"),
+    ],
+)
+def test_column_kind(type_: pa.DataType, kind: str) -> None:
+    assert column_kind(type_) == kind
+
+
+def test_describe_columns_puts_identity_first_and_writer_last() -> None:
+    schema = pa.schema(
+        [
+            ("z", pa.int64()),
+            ("_client_id", pa.string()),
+            ("_timestamp", pa.timestamp("us")),
+            ("_id", pa.string()),
+        ]
+    )
+    assert [c["name"] for c in describe_columns(schema)] == ["_id", "_timestamp", "z", "_client_id"]
+    assert describe_columns(schema)[2] == {"name": "z", "kind": "number", "type": "int64"}
+
+
+def test_sql_value_quotes_ids() -> None:
+    assert sql_value("it's") == "'it''s'"
+    assert sql_value(42) == "42"
+    for bad in (True, 1.5, None):
+        with pytest.raises(TypeError, match="row ids are str or int"):
+            sql_value(bad)
+
+
+def test_encode_ipc_round_trips() -> None:
+    t = pa.table({"a": [1, 2], "b": ["x", None]})
+    assert pa.ipc.open_stream(encode_ipc(t)).read_all().equals(t)
+
+
+def _png(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    PILImage.new("RGB", (width, height), (200, 10, 10)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_thumbnails_shrink_large_images_only_and_stay_bounded() -> None:
+    cache = ThumbnailCache(max_px=32, capacity=2)
+    small = _png(20, 10)
+    assert cache.thumbnail(small) == small
+    large = _png(200, 100)
+    with PILImage.open(io.BytesIO(cache.thumbnail(large))) as image:
+        assert image.size == (32, 16)
+    assert cache.thumbnail(large) is cache.thumbnail(large)  # served from the cache
+    cache.thumbnail(_png(300, 300))
+    assert len(cache._items) == 2
+
+
+def test_ticker_validates_its_limits(table: wnb.StreamTable) -> None:
+    with pytest.raises(ValueError, match="max_rate"):
+        Ticker(table, lambda: None, max_rate=0)
+    with pytest.raises(ValueError, match="max_busy"):
+        Ticker(table, lambda: None, max_busy=2)
+
+
+def test_ticker_coalesces_changes_and_respects_its_rate(table: wnb.StreamTable) -> None:
+    pushes: list[float] = []
+
+    def push() -> None:
+        pushes.append(time.monotonic())
+        time.sleep(0.05)  # a slow push: changes meanwhile must coalesce
+
+    ticker = Ticker(table, push, max_rate=5.0)
+    try:
+        started = time.monotonic()
+        while time.monotonic() - started < 1.5:
+            table.log({"x": 1})
+            time.sleep(0.001)
+        time.sleep(0.5)
+        assert 3 <= len(pushes) <= 5 * (time.monotonic() - started) + 1
+        gaps = [b - a for a, b in itertools.pairwise(pushes)]
+        assert min(gaps) >= 0.2 - 0.01
+    finally:
+        ticker.close()
+    assert not ticker.running
+
+
+@pytest.mark.filterwarnings("ignore:weave_nb. live update:RuntimeWarning")
+def test_ticker_survives_a_failing_push(table: wnb.StreamTable) -> None:
+    calls: list[int] = []
+    first, second = threading.Event(), threading.Event()
+
+    def push() -> None:
+        calls.append(len(table))
+        if len(calls) == 1:
+            first.set()
+            raise RuntimeError("boom")
+        second.set()
+
+    ticker = Ticker(table, push, max_rate=20.0)
+    try:
+        table.log({"x": 1})
+        assert first.wait(5)
+        table.log({"x": 2})
+        assert second.wait(5), "the ticker stopped after a failing push"
+        assert calls[-1] == 2
+    finally:
+        ticker.close()

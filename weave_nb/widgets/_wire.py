@@ -1,0 +1,146 @@
+"""What travels between the kernel and the browser: Arrow IPC windows and column kinds.
+
+The browser twin is ``js/shared/protocol.js``; change ``PROTOCOL_VERSION`` on
+both sides together. Rows always travel as Arrow IPC stream bytes in message
+buffers (never JSON); image cells carry a thumbnail, the full image is sent on
+request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections import OrderedDict
+from typing import Any
+
+import pyarrow as pa
+from PIL import Image as PILImage
+
+from ..store import is_image_type
+
+__all__ = [
+    "PROTOCOL_VERSION",
+    "THUMBNAIL_PX",
+    "ColumnInfo",
+    "ThumbnailCache",
+    "column_kind",
+    "describe_columns",
+    "encode_ipc",
+    "sql_value",
+]
+
+PROTOCOL_VERSION = 1
+"""Version of the custom-message protocol, sent to the browser in the ``protocol`` trait."""
+
+THUMBNAIL_PX = 96
+"""Longest side of an image thumbnail sent inside a window."""
+
+ColumnInfo = dict[str, str]
+"""``{"name", "kind", "type"}`` of one column, as the browser's ``columns`` trait holds it."""
+
+_LEADING = ("_id", "_timestamp")
+_TRAILING = ("_client_id",)
+
+
+def column_kind(type_: pa.DataType) -> str:
+    """How the browser formats a column of ``type_``.
+
+    One of ``number``, ``time``, ``text``, ``bool``, ``image``, ``nested``,
+    ``binary``, ``other``.
+    """
+    if pa.types.is_dictionary(type_):
+        return column_kind(type_.value_type)
+    if is_image_type(type_):
+        return "image"
+    if pa.types.is_integer(type_) or pa.types.is_floating(type_) or pa.types.is_decimal(type_):
+        return "number"
+    if pa.types.is_timestamp(type_) or pa.types.is_date(type_):
+        return "time"
+    if pa.types.is_string(type_) or pa.types.is_large_string(type_):
+        return "text"
+    if pa.types.is_boolean(type_):
+        return "bool"
+    if pa.types.is_nested(type_):
+        return "nested"
+    if pa.types.is_binary(type_) or pa.types.is_large_binary(type_):
+        return "binary"
+    if pa.types.is_fixed_size_binary(type_):
+        return "binary"
+    return "other"
+
+
+def describe_columns(schema: pa.Schema) -> list[ColumnInfo]:
+    """Columns in display order: ``_id``, ``_timestamp``, the data, ``_client_id``."""
+    names = schema.names
+    order = [n for n in _LEADING if n in names]
+    order += [n for n in names if n not in _LEADING and n not in _TRAILING]
+    order += [n for n in _TRAILING if n in names]
+    return [
+        {"name": n, "kind": column_kind(schema.field(n).type), "type": str(schema.field(n).type)}
+        for n in order
+    ]
+
+
+def encode_ipc(table: pa.Table) -> bytes:
+    """``table`` as Arrow IPC stream bytes (one record batch)."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table.combine_chunks())
+    data: bytes = sink.getvalue().to_pybytes()
+    return data
+
+
+def sql_value(value: Any) -> str:
+    """A SQL literal for an ``_id`` value (``str`` or ``int``)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise TypeError(f"row ids are str or int, got {type(value).__name__}")
+    if isinstance(value, int):
+        return str(value)
+    return "'" + value.replace("'", "''") + "'"
+
+
+class ThumbnailCache:
+    """Replaces the PNG of image cells with small thumbnails, remembering recent ones.
+
+    Keyed by a digest of the PNG so an annotation that replaces an image never
+    shows a stale thumbnail; the cache is bounded (least recently used first out).
+    """
+
+    def __init__(self, max_px: int = THUMBNAIL_PX, capacity: int = 2048) -> None:
+        self._max_px = max_px
+        self._capacity = capacity
+        self._items: OrderedDict[bytes, bytes] = OrderedDict()
+
+    def thumbnail(self, png: bytes) -> bytes:
+        """PNG bytes of ``png`` shrunk to fit ``max_px`` (unchanged when already small)."""
+        key = hashlib.blake2b(png, digest_size=16).digest()
+        cached = self._items.get(key)
+        if cached is not None:
+            self._items.move_to_end(key)
+            return cached
+        with PILImage.open(io.BytesIO(png)) as image:
+            if max(image.size) <= self._max_px:
+                small = png
+            else:
+                image.thumbnail((self._max_px, self._max_px))
+                out = io.BytesIO()
+                image.save(out, format="PNG")
+                small = out.getvalue()
+        self._items[key] = small
+        if len(self._items) > self._capacity:
+            self._items.popitem(last=False)
+        return small
+
+    def apply(self, table: pa.Table) -> pa.Table:
+        """``table`` with every image column's ``png`` replaced by its thumbnail.
+
+        ``width`` and ``height`` keep the full image's size, which the browser
+        shows and uses to ask for the full image.
+        """
+        for index, field in enumerate(table.schema):
+            if not is_image_type(field.type):
+                continue
+            cells = table.column(index).to_pylist()
+            small = [None if c is None else {**c, "png": self.thumbnail(c["png"])} for c in cells]
+            table = table.set_column(index, field, pa.array(small, type=field.type))
+        return table

@@ -1,0 +1,347 @@
+"""TableWidget: a live, virtual-scrolling view of a StreamTable in the notebook."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Literal
+
+import anywidget
+import traitlets
+
+from ..store import Image, StreamTable, is_image_type
+from ..store._query import quote
+from ._bundle import bundle
+from ._ticker import Ticker
+from ._wire import PROTOCOL_VERSION, ThumbnailCache, describe_columns, encode_ipc, sql_value
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = ["TableWidget"]
+
+THUMBS_FIELD = "thumbs"
+"""Annotation field of the 👍/👎 buttons; values ``"up"``, ``"down"`` or ``None``."""
+NOTE_FIELD = "note"
+"""Annotation field of the free-text note."""
+TAIL_ROWS = 100
+"""Rows pushed with each tick while the browser follows the tail."""
+MAX_WINDOW = 2000
+"""Largest window the browser may ask for in one request."""
+
+SortSpec = list[tuple[str, Literal["asc", "desc"]]]
+
+
+class TableWidget(anywidget.AnyWidget):  # type: ignore[misc]
+    """Live table over a :class:`~weave_nb.StreamTable`.
+
+    Shows the whole table however large (the browser holds only a few windows
+    of rows), updates while rows are logged (from a background thread, so also
+    while a cell runs), and sorts and filters in the kernel. Each row has
+    feedback controls stored through ``table.annotate``.
+
+    Parameters
+    ----------
+    table:
+        The table to show.
+    feedback:
+        ``True`` (default) for 👍/👎 and a note per row, ``False`` for none, or a
+        mapping of label fields to their choices, e.g.
+        ``{"label": ["correct", "wrong", "unsure"]}``, which adds a choice box per
+        field next to 👍/👎 and the note. Stored as the fields ``thumbs``
+        (``"up"``/``"down"``), ``note`` and each label field.
+    hidden:
+        Columns hidden at first (the user can show them); default ``_client_id``.
+    sort:
+        Initial sort, ``[(column, "asc" | "desc"), ...]``.
+    filter:
+        Initial filter, a SQL boolean expression over the columns.
+    follow:
+        Start at the newest rows and stay there as rows arrive (default), or at
+        the first row.
+    height:
+        Height of the scrolling area in pixels.
+    """
+
+    _esm = traitlets.Unicode().tag(sync=True)
+
+    protocol = traitlets.Int(PROTOCOL_VERSION, read_only=True).tag(sync=True)
+    columns = traitlets.List(traitlets.Dict()).tag(sync=True)
+    hidden_columns = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    feedback = traitlets.Dict().tag(sync=True)
+    sort = traitlets.List(traitlets.List()).tag(sync=True)
+    filter = traitlets.Unicode("").tag(sync=True)
+    follow = traitlets.Bool(True).tag(sync=True)
+    selected_id = traitlets.Any(None, allow_none=True).tag(sync=True)
+    height = traitlets.Int(400).tag(sync=True)
+    selected: traitlets.Dict[str, Any] | None = traitlets.Dict(default_value=None, allow_none=True)
+    """The row the user selected, as a dict (images as :class:`~weave_nb.Image`), or ``None``."""
+
+    def __init__(
+        self,
+        table: StreamTable,
+        *,
+        feedback: bool | Mapping[str, Sequence[str]] = True,
+        hidden: Iterable[str] = ("_client_id",),
+        sort: Sequence[tuple[str, str]] | None = None,
+        filter: str | None = None,
+        follow: bool = True,
+        height: int = 400,
+    ) -> None:
+        if not isinstance(table, StreamTable):
+            raise TypeError(f"TableWidget shows a weave_nb.StreamTable, got {type(table).__name__}")
+        if table.closed:
+            raise ValueError(f"cannot show a closed table: {table!r}")
+        super().__init__(
+            _esm=bundle("table"),
+            columns=describe_columns(table.schema),
+            hidden_columns=list(hidden),
+            feedback=_feedback_config(feedback),
+            sort=[list(key) for key in _check_sort(sort or [])],
+            filter=filter or "",
+            follow=follow,
+            height=height,
+        )
+        self._table = table
+        self._schema = table.schema
+        self._thumbnails = ThumbnailCache()
+        self._rows_worker = ThreadPoolExecutor(1, thread_name_prefix="weave_nb-table-rows")
+        self._rows_job: Future[None] | None = None
+        self._rows_behind = False
+        self.on_msg(self._on_message)
+        self._ticker = Ticker(table, self._push, on_stop=self.close)
+
+    @property
+    def table(self) -> StreamTable:
+        """The table shown."""
+        return self._table
+
+    def close(self) -> None:
+        """Stop live updates, unsubscribe from the table and close the views."""
+        ticker = getattr(self, "_ticker", None)
+        if ticker is not None:
+            ticker.close()
+            self._rows_worker.shutdown(wait=True, cancel_futures=True)
+        super().close()
+
+    # -- browser requests (answered when the kernel is idle) -------------------------
+
+    def _on_message(self, _widget: Any, content: Any, buffers: Sequence[bytes]) -> None:
+        if not isinstance(content, dict):
+            return
+        handler = {
+            "window": self._on_window,
+            "annotate": self._on_annotate,
+            "image": self._on_image,
+        }.get(content.get("type", ""))
+        if handler is None:
+            return
+        try:
+            handler(content)
+        except Exception as error:  # the browser waits for an answer: always send one
+            self.send(
+                {"type": "error", "request": content.get("request"), "message": _message(error)}
+            )
+
+    def _on_window(self, msg: dict[str, Any]) -> None:
+        offset, limit = int(msg["offset"]), int(msg["limit"])
+        if not 0 <= limit <= MAX_WINDOW:
+            raise ValueError(f"window limit must be within 0..{MAX_WINDOW}, got {limit}")
+        sort = _check_sort(msg.get("sort") or [])
+        where = msg.get("filter") or None
+        total, version = len(self._table), self._table.version
+        matched = self._table.count(where) if where else total
+        if offset < 0:  # counted from the end: the browser follows the tail
+            offset = max(0, matched + offset)
+        rows = self._window(offset, limit, sort, where)
+        self.send(
+            {
+                "type": "rows",
+                "request": msg.get("request"),
+                "offset": offset,
+                "total": total,
+                "matched": matched,
+                "version": version,
+            },
+            [encode_ipc(rows)],
+        )
+
+    def _on_annotate(self, msg: dict[str, Any]) -> None:
+        field, value = msg["field"], msg["value"]
+        config = self.feedback
+        if field == config["thumbs"]:
+            allowed: list[Any] = ["up", "down", None]
+        elif field in config["labels"]:
+            allowed = [*config["labels"][field], None]
+        elif field != config["note"]:
+            raise ValueError(f"{field!r} is not a feedback field of this widget")
+        if field != config["note"] and value not in allowed:
+            raise ValueError(f"feedback {field!r} must be one of {allowed}, got {value!r}")
+        if field == config["note"] and value is not None and not isinstance(value, str):
+            raise TypeError(f"a note is text, got {type(value).__name__}")
+        self._table.annotate(msg["row_id"], {field: value})
+        self._ticker.poke()
+
+    def _on_image(self, msg: dict[str, Any]) -> None:
+        column = str(msg["column"])
+        reply = {"type": "image", "request": msg.get("request"), "column": column}
+        if column not in self._table.schema.names or not is_image_type(
+            self._table.schema.field(column).type
+        ):
+            raise ValueError(f"{column!r} is not an image column")
+        rows = self._lookup(msg["row_id"], [column])
+        cell = rows.column(column)[0].as_py() if rows.num_rows else None
+        if cell is None:
+            self.send({**reply, "message": "no image in this row"})
+            return
+        self.send({**reply, "width": cell["width"], "height": cell["height"]}, [cell["png"]])
+
+    # -- pushes from the ticker thread -------------------------------------------------
+
+    def _push(self) -> None:
+        """Send the row count now and the tail rows as soon as the store can give them.
+
+        Rows need a store snapshot, which waits while the store converts the rows
+        of a busy logging loop; the count does not. So rows are read in the row
+        worker, and while it is busy the ticker still sends counts (at most one
+        message per tick from each, so at most twice the ticker's rate).
+        """
+        if self._table.closed:
+            return
+        if self._rows_job is not None and not self._rows_job.done():
+            total = len(self._table)
+            self.send(self._tick(total, self._table.version, None if self.filter else total))
+            self._rows_behind = True
+            return
+        self._rows_behind = False
+        self._rows_job = self._rows_worker.submit(self._push_rows)
+        self._rows_job.add_done_callback(self._after_rows)
+
+    def _after_rows(self, _job: Future[None]) -> None:
+        if self._rows_behind:  # counts sent meanwhile are newer than these rows
+            self._ticker.poke()
+
+    def _push_rows(self) -> None:
+        try:
+            schema = self._table.schema
+            if schema != self._schema:
+                self._schema = schema
+                self.columns = describe_columns(schema)
+            total, version = len(self._table), self._table.version
+            sort, where = _check_sort(self.sort), self.filter or None
+            try:
+                matched = self._table.count(where) if where else total
+            except ValueError:  # a bad filter is reported to the request that set it
+                self.send(self._tick(total, version, None))
+                return
+            content, buffers = self._tick(total, version, matched), []
+            if self.follow:
+                offset = max(0, matched - TAIL_ROWS)
+                buffers.append(encode_ipc(self._window(offset, TAIL_ROWS, sort, where)))
+                content["offset"] = offset
+            self.send(content, buffers)
+        except Exception as error:
+            if not self._table.closed:
+                warnings.warn(
+                    f"weave_nb: live update of {self._table.name!r} failed: {error!r}",
+                    RuntimeWarning,
+                    stacklevel=1,
+                )
+
+    def _tick(self, total: int, version: int, matched: int | None) -> dict[str, Any]:
+        """A ``tick`` message; ``query`` tells the browser which sort/filter ``matched`` is for."""
+        return {
+            "type": "tick",
+            "total": total,
+            "version": version,
+            "matched": matched,
+            "query": {"sort": self.sort, "filter": self.filter},
+        }
+
+    # -- reading -------------------------------------------------------------------------
+
+    def _window(self, offset: int, limit: int, sort: SortSpec, where: str | None) -> pa.Table:
+        rows = self._table.window(
+            offset, limit, sort=sort or None, filter=where, columns=self._wanted_columns()
+        )
+        return self._thumbnails.apply(rows)
+
+    def _wanted_columns(self) -> list[str]:
+        """Visible columns, plus what every row needs: its id and its feedback."""
+        names = self._table.schema.names
+        hidden = set(self.hidden_columns)
+        config = self.feedback
+        needed = {"_id", config["thumbs"], config["note"], *config["labels"]}
+        return [n for n in names if n not in hidden or n in needed]
+
+    def _lookup(self, row_id: Any, columns: Sequence[str] | None = None) -> pa.Table:
+        return self._table.window(
+            0, 1, filter=f"{quote('_id')} = {sql_value(row_id)}", columns=columns
+        )
+
+    @traitlets.observe("selected_id")
+    def _on_selected(self, change: dict[str, Any]) -> None:
+        row_id = change["new"]
+        if row_id is None:
+            self.selected = None
+            return
+        rows = self._lookup(row_id)
+        if not rows.num_rows:
+            self.selected = None
+            return
+        record = rows.to_pylist()[0]
+        for field in rows.schema:
+            cell = record[field.name]
+            if cell is not None and is_image_type(field.type):
+                record[field.name] = Image.from_png(cell["png"], cell["width"], cell["height"])
+        self.selected = record
+
+
+def _feedback_config(feedback: bool | Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    """The ``feedback`` trait: field names of the controls and label choices."""
+    if feedback is False or feedback is None:
+        return {"thumbs": None, "note": None, "labels": {}}
+    if feedback is True:
+        return {"thumbs": THUMBS_FIELD, "note": NOTE_FIELD, "labels": {}}
+    if not isinstance(feedback, Mapping):
+        raise TypeError(
+            "feedback must be True, False or a mapping of label field to choices, "
+            f"got {type(feedback).__name__}"
+        )
+    labels: dict[str, list[str]] = {}
+    for field, choices in feedback.items():
+        if (
+            not isinstance(field, str)
+            or field in (THUMBS_FIELD, NOTE_FIELD)
+            or field.startswith("_")
+        ):
+            raise ValueError(
+                f"feedback label field {field!r} must be a name other than "
+                f"{THUMBS_FIELD!r}, {NOTE_FIELD!r} and not start with '_'"
+            )
+        if isinstance(choices, str) or not choices or not all(isinstance(c, str) for c in choices):
+            raise ValueError(f"choices of feedback label {field!r} must be a non-empty list of str")
+        labels[field] = list(choices)
+    return {"thumbs": THUMBS_FIELD, "note": NOTE_FIELD, "labels": labels}
+
+
+def _check_sort(sort: Iterable[Any]) -> SortSpec:
+    """``[(column, "asc" | "desc"), ...]`` from the browser's ``[[column, dir], ...]``."""
+    keys: SortSpec = []
+    for key in sort:
+        if (
+            not isinstance(key, (list, tuple))
+            or len(key) != 2
+            or not isinstance(key[0], str)
+            or key[1] not in ("asc", "desc")
+        ):
+            raise ValueError(f"a sort key is (column, 'asc' | 'desc'), got {key!r}")
+        keys.append((key[0], key[1]))
+    return keys
+
+
+def _message(error: Exception) -> str:
+    """What the browser shows for a failed request."""
+    text = str(error) or type(error).__name__
+    return text if isinstance(error, (ValueError, TypeError)) else f"{type(error).__name__}: {text}"
