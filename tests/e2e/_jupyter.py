@@ -457,8 +457,14 @@ class NotebookPage:
         return outputs_text(self.cell_outputs(index))
 
     def cell(self, index: int) -> Any:
-        """Locator of cell ``index`` (0-based) in the DOM."""
-        return self.page.locator(".jp-Notebook .jp-Cell").nth(index)
+        """Locator of cell ``index`` (0-based) of the notebook in front.
+
+        Scoped to the current panel: Lab restores earlier tests' notebooks as
+        background tabs, whose cells are in the DOM too.
+        """
+        panel_id = self.page.evaluate("() => window.jupyterapp.shell.currentWidget?.id ?? ''")
+        scope = self.page.locator(f"[id='{panel_id}']") if panel_id else self.page
+        return scope.locator(".jp-Notebook .jp-Cell").nth(index)
 
     def cell_output(self, index: int) -> Any:
         """Locator of the output area of cell ``index``."""
