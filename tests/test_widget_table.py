@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -92,11 +93,37 @@ def test_state_describes_columns_in_display_order(table: wnb.StreamTable) -> Non
             "nested": "nested",
             "_client_id": "text",
         }
-        assert w.hidden_columns == ["_client_id"]
+        assert w.hidden_columns == ["_client_id", "thumbs", "note"]
         assert w.feedback == {"thumbs": "thumbs", "note": "note", "labels": {}}
         assert "as default" in w._esm
     finally:
         w.close()
+
+
+def test_feedback_fields_are_hidden_as_columns_only_under_feedback_controls(
+    table: wnb.StreamTable,
+) -> None:
+    table.log({"_id": "a", "answer": "yes"})
+    table.annotate("a", {"thumbs": "up", "note": "fine", "label": "correct"})
+    table.flush()
+    labelled = TableWidget(table, feedback={"label": ["correct", "wrong"]})
+    plain = TableWidget(table, feedback=False)
+    chosen = TableWidget(table, hidden=["answer"])
+    try:
+        assert labelled.hidden_columns == ["_client_id", "thumbs", "note", "label"]
+        assert plain.hidden_columns == ["_client_id"]
+        assert chosen.hidden_columns == ["answer"]
+        # Hidden feedback fields still travel: the controls show their values.
+        sent = attach(labelled)
+        _, buffers = ask(
+            labelled, sent, type="window", request=1, offset=0, limit=5, sort=[], filter=None
+        )
+        row = decode(buffers[0]).to_pylist()[0]
+        assert (row["thumbs"], row["note"], row["label"]) == ("up", "fine", "correct")
+        assert "_client_id" not in row
+    finally:
+        for w in (labelled, plain, chosen):
+            w.close()
 
 
 def test_window_replies_with_arrow_rows(table: wnb.StreamTable) -> None:
@@ -118,6 +145,46 @@ def test_window_replies_with_arrow_rows(table: wnb.StreamTable) -> None:
         rows = decode(buffers[0])
         assert rows.column("_id").to_pylist() == [f"r{i}" for i in range(100, 150)]
         assert "_client_id" not in rows.column_names  # hidden columns are not sent
+    finally:
+        w.close()
+
+
+def test_long_cells_travel_cut_and_whole_on_request(table: wnb.StreamTable) -> None:
+    prompt = "word " * 200_000  # a megabyte
+    table.log(
+        [
+            {"_id": "big", "prompt": prompt, "inputs": {"doc": prompt, "k": 3}},
+            {"_id": "small", "prompt": "hi", "inputs": {"doc": "d", "k": 1}},
+        ]
+    )
+    table.flush()
+    w = TableWidget(table)
+    sent = attach(w)
+    try:
+        _, buffers = ask(
+            w, sent, type="window", request=1, offset=0, limit=10, sort=[], filter=None
+        )
+        assert len(buffers[0]) < 20_000  # the window stays light
+        rows = decode(buffers[0])
+        marks = json.loads(rows.schema.metadata[b"weave_nb.truncated"])
+        assert marks == {"prompt": {"0": len(prompt)}, "inputs": {"0": None}}
+        assert rows.column("prompt").to_pylist() == [prompt[:2000], "hi"]
+
+        reply, full = ask(w, sent, type="cell", request=2, row_id="big", column="prompt")
+        assert reply == {"type": "cell", "request": 2, "column": "prompt"}
+        assert decode(full[0]).column("prompt").to_pylist() == [prompt]
+        _, full = ask(w, sent, type="cell", request=3, row_id="big", column="inputs")
+        assert decode(full[0]).column("inputs").to_pylist() == [{"doc": prompt, "k": 3}]
+
+        reply, full = ask(w, sent, type="cell", request=4, row_id="nope", column="prompt")
+        assert reply["message"] == "row not found"
+        assert full == []
+        reply, _ = ask(w, sent, type="cell", request=5, row_id="big", column="missing")
+        assert reply == {
+            "type": "error",
+            "request": 5,
+            "message": "'missing' is not a column of table 'widget_test'",
+        }
     finally:
         w.close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from PIL import Image as PILImage
 
 import weave_nb as wnb
 from weave_nb.store import IMAGE_TYPE
+from weave_nb.widgets._cells import MAX_BYTES, MAX_CHARS, MAX_ITEMS, TRUNCATED_KEY, shorten
 from weave_nb.widgets._ticker import Ticker
 from weave_nb.widgets._wire import (
     ThumbnailCache,
@@ -67,6 +69,28 @@ def test_describe_columns_puts_identity_first_and_writer_last() -> None:
     )
     assert [c["name"] for c in describe_columns(schema)] == ["_id", "_timestamp", "z", "_client_id"]
     assert describe_columns(schema)[2] == {"name": "z", "kind": "number", "type": "int64"}
+
+
+def test_describe_columns_leads_monitor_tables_with_the_call_summary() -> None:
+    monitor = pa.schema(
+        [(n, pa.string()) for n in ("_id", "_timestamp", "name", "inputs", "output", "status")]
+        + [(n, pa.string()) for n in ("exception", "start_time", "latency_ms", "trace_id")]
+    )
+    assert [c["name"] for c in describe_columns(monitor)] == [
+        "_id",
+        "_timestamp",
+        "name",
+        "status",
+        "latency_ms",
+        "exception",
+        "inputs",
+        "output",
+        "start_time",
+        "trace_id",
+    ]
+    # Without every monitor column, the schema's order stands.
+    plain = pa.schema([(n, pa.string()) for n in ("output", "name", "status")])
+    assert [c["name"] for c in describe_columns(plain)] == ["output", "name", "status"]
 
 
 def test_sql_value_quotes_ids() -> None:
@@ -150,3 +174,44 @@ def test_ticker_survives_a_failing_push(table: wnb.StreamTable) -> None:
         assert calls[-1] == 2
     finally:
         ticker.close()
+
+
+def test_shorten_cuts_long_cells_and_lists_them_in_the_metadata() -> None:
+    window = pa.table(
+        {
+            "text": ["é" * (MAX_CHARS + 1), "short", None],
+            "blob": [b"", None, b"x" * (MAX_BYTES * 3)],
+            "nested": [
+                {"prompt": "p" * (MAX_CHARS * 2), "ids": [1]},
+                {"prompt": "ok", "ids": list(range(MAX_ITEMS * 5))},
+                {"prompt": "ok", "ids": [2]},
+            ],
+            "tags": pa.array(
+                [[("k", "v" * (MAX_CHARS + 5))], [], None], pa.map_(pa.string(), pa.string())
+            ),
+            "n": list(range(3)),
+        }
+    )
+    short = shorten(window)
+    assert short.schema.types == window.schema.types
+    marks = json.loads(short.schema.metadata[TRUNCATED_KEY])
+    assert marks == {
+        "text": {"0": MAX_CHARS + 1},
+        "blob": {"2": MAX_BYTES * 3},
+        "nested": {"0": None, "1": None},
+        "tags": {"0": None},
+    }
+    assert short.column("text").to_pylist() == ["é" * MAX_CHARS, "short", None]
+    assert short.column("blob").to_pylist() == [b"", None, b"x" * MAX_BYTES]
+    nested = short.column("nested").to_pylist()
+    assert nested[0] == {"prompt": "p" * MAX_CHARS, "ids": [1]}
+    assert nested[1]["ids"] == list(range(MAX_ITEMS))
+    assert nested[2] == {"prompt": "ok", "ids": [2]}
+    assert short.column("tags")[0].as_py() == [("k", "v" * MAX_CHARS)]
+    assert short.column("n").to_pylist() == [0, 1, 2]
+    assert len(encode_ipc(short)) < len(encode_ipc(window))
+
+
+def test_shorten_leaves_small_windows_untouched() -> None:
+    window = pa.table({"text": ["a" * MAX_CHARS] + ["b"] * 50, "image": [None] * 51})
+    assert shorten(window) is window

@@ -11,11 +11,19 @@ export const PROTOCOL_VERSION = 1;
  * @typedef {{ offset: number, rows: Row[] }} Window  Consecutive rows starting at `offset`.
  */
 
+/** Window metadata key listing the cells the kernel cut short (weave_nb/widgets/_cells.py). */
+const TRUNCATED_KEY = "weave_nb.truncated";
+
+/** Cut cells of each decoded row: column name -> full size (null for nested values). */
+/** @type {WeakMap<Row, Record<string, number | null>>} */
+const cutCells = new WeakMap();
+
 /**
  * Decode one Arrow IPC stream (a message buffer) into plain row objects.
  *
  * 64-bit integers stay BigInt so large ids and counters are shown exactly;
- * timestamps become epoch milliseconds.
+ * timestamps become epoch milliseconds. Cells the kernel cut short are
+ * remembered for {@link cutSize}.
  * @param {DataView | ArrayBuffer | Uint8Array} buffer
  * @returns {Row[]}
  */
@@ -26,7 +34,35 @@ export function decodeRows(buffer) {
       : buffer instanceof ArrayBuffer
         ? new Uint8Array(buffer)
         : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  return /** @type {Row[]} */ (tableFromIPC(bytes, { useBigInt: true }).toArray());
+  const table = tableFromIPC(bytes, { useBigInt: true });
+  const rows = /** @type {Row[]} */ (table.toArray());
+  const marks = table.schema.metadata?.get(TRUNCATED_KEY);
+  if (marks) {
+    /** @type {Record<string, Record<string, number | null>>} */
+    const byColumn = JSON.parse(marks);
+    for (const [column, sizes] of Object.entries(byColumn)) {
+      for (const [index, size] of Object.entries(sizes)) {
+        const row = rows[Number(index)];
+        if (!row) continue;
+        const cut = cutCells.get(row) ?? {};
+        cut[column] = size;
+        cutCells.set(row, cut);
+      }
+    }
+  }
+  return rows;
+}
+
+/**
+ * How the kernel cut `row[column]`: its full size (characters of text, bytes of
+ * binary), `null` for a nested value, `undefined` when the cell arrived whole.
+ * @param {Row} row
+ * @param {string} column
+ * @returns {number | null | undefined}
+ */
+export function cutSize(row, column) {
+  const cut = cutCells.get(row);
+  return cut && column in cut ? cut[column] : undefined;
 }
 
 /**

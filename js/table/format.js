@@ -13,6 +13,14 @@
  * @property {string} cls    CSS modifier class: "num", "null", "bool", "time", "text", "json", "bin".
  * @property {string} [title] Tooltip: the full value when the cell shows a shortened form.
  * @property {string} [full]  The full value to show when the user expands the cell.
+ * @property {boolean} [partial]  The kernel sent the value cut short: expanding asks it for the whole value.
+ */
+
+/**
+ * How the kernel cut a cell (see weave_nb/widgets/_cells.py): its full size in
+ * characters (text) or bytes (binary), `null` for a nested value; `undefined`
+ * when the cell arrived whole.
+ * @typedef {number | null | undefined} Cut
  */
 
 /** Longest text shown inside a cell; the rest is available on hover/expand. */
@@ -94,9 +102,10 @@ export function truncate(text) {
  * they only get a textual fallback.
  * @param {unknown} value
  * @param {ColumnKind} kind
+ * @param {Cut} [cut]  set when the kernel sent `value` cut short.
  * @returns {CellView}
  */
-export function formatCell(value, kind) {
+export function formatCell(value, kind, cut) {
   if (value === null || value === undefined) return { text: "null", cls: "null" };
   if (typeof value === "boolean") return { text: value ? "✓" : "✗", cls: "bool", title: String(value) };
   if (kind === "number" && (typeof value === "number" || typeof value === "bigint")) {
@@ -106,21 +115,53 @@ export function formatCell(value, kind) {
     const iso = Number.isFinite(value) ? new Date(value).toISOString() : String(value);
     return { text: formatTimestamp(value), cls: "time", title: iso };
   }
-  if (value instanceof Uint8Array) return { text: `<${value.byteLength} bytes>`, cls: "bin" };
+  if (value instanceof Uint8Array) {
+    return { text: `<${formatNumber(typeof cut === "number" ? cut : value.byteLength)} bytes>`, cls: "bin" };
+  }
   if (kind === "image") {
     const { width, height } = /** @type {{width?: number, height?: number}} */ (value);
     return { text: `image ${width}×${height}`, cls: "bin" };
   }
+  // Only a cut cell carries `partial`, so whole cells compare equal to plain views.
+  const partial = cut !== undefined ? true : undefined;
+  const exception = typeof value === "object" ? describeException(value) : null;
+  if (exception) {
+    const short = truncate(exception.summary);
+    return { text: short.text, cls: "exc", title: exception.summary, full: exception.full, partial };
+  }
   if (typeof value === "object") {
     const compact = toJson(value);
     const short = truncate(compact);
-    return { text: short.text, cls: "json", title: compact, full: toJson(value, 2) };
+    const title = partial ? `${compact}… (cut short, click for the whole value)` : compact;
+    return { text: short.text, cls: "json", title, full: toJson(value, 2), partial };
   }
   const text = typeof value === "string" ? value : String(value);
+  if (partial) {
+    const size = typeof cut === "number" ? ` of ${formatNumber(cut)} characters` : "";
+    const title = `${text}… (first ${formatNumber(text.length)}${size}, click for all)`;
+    return { text: `${truncate(text).text.replace(/…$/, "")}…`, cls: "text", title, partial };
+  }
   const short = truncate(text);
   return short.truncated
     ? { text: short.text, cls: "text", title: text, full: text }
     : { text, cls: typeof value === "number" || typeof value === "bigint" ? "num" : "text" };
+}
+
+/**
+ * A recorded exception (an object with string `type` and `message`, as
+ * weave_nb.monitor stores it) as a one-line summary and its full text with the
+ * traceback; `null` for any other value.
+ * @param {object} value
+ * @returns {{ summary: string, full: string } | null}
+ */
+export function describeException(value) {
+  const { type, message, traceback } = /** @type {Record<string, unknown>} */ (value);
+  if (typeof type !== "string" || typeof message !== "string") return null;
+  const summary = message ? `${type}: ${message}` : type;
+  if (typeof traceback !== "string" || !traceback) return { summary, full: summary };
+  // Python's traceback already ends with the summary line; only prepend it when missing.
+  const full = traceback.trimEnd().endsWith(summary) ? traceback.trimEnd() : `${summary}\n\n${traceback}`;
+  return { summary, full };
 }
 
 /** Column names whose non-empty value marks a row as failed. */

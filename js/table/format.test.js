@@ -69,6 +69,28 @@ describe("formatCell", () => {
     expect(view).toMatchObject({ text: '{"a":1,"b":[1,2],"c":{"d":"e"}}', cls: "json" });
     expect(view.full).toBe(JSON.stringify({ a: 1, b: [1, 2], c: { d: "e" } }, null, 2));
   });
+  it("marks cells the kernel cut short so expanding asks for the whole value", () => {
+    const cut = formatCell("z".repeat(2000), "text", 1_000_000);
+    expect(cut).toMatchObject({ cls: "text", partial: true });
+    expect(cut.text).toBe(`${"z".repeat(PREVIEW_CHARS)}…`);
+    expect(cut.full).toBeUndefined();
+    expect(cut.title).toContain(`of ${formatNumber(1_000_000)} characters`);
+    expect(formatCell({ a: "b" }, "nested", null)).toMatchObject({ cls: "json", partial: true });
+    expect(formatCell(new Uint8Array(2000), "binary", 123456).text).toBe(`<${formatNumber(123456)} bytes>`);
+    // A short value cut at a line break is still marked cut.
+    expect(formatCell("line\nmore", "text", 5000)).toMatchObject({ text: "line…", partial: true });
+    expect(formatCell("whole", "text").partial).toBeUndefined();
+  });
+  it("shows a recorded exception as its type and message, the traceback on expand", () => {
+    const exception = { type: "ValueError", message: "bad input", traceback: "Traceback (most recent call last):\n  ..." };
+    const view = formatCell(exception, "nested");
+    expect(view).toMatchObject({ text: "ValueError: bad input", cls: "exc", title: "ValueError: bad input" });
+    expect(view.full).toBe(`ValueError: bad input\n\n${exception.traceback}`);
+    expect(formatCell({ type: "KeyError", message: "" }, "nested").text).toBe("KeyError");
+    const python = { ...exception, traceback: `${exception.traceback}\nValueError: bad input\n` };
+    expect(formatCell(python, "nested").full).toBe(python.traceback.trimEnd());
+    expect(formatCell({ type: "x", count: 1 }, "nested").cls).toBe("json");
+  });
   it("summarises binary values and images without dumping bytes", () => {
     expect(formatCell(new Uint8Array(3), "binary")).toEqual({ text: "<3 bytes>", cls: "bin" });
     expect(formatCell({ png: new Uint8Array(2), width: 4, height: 5 }, "image").text).toBe("image 4×5");

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from _jupyter import NotebookPage, expect
 
 TABLE = '[data-weave-nb="table"]'
@@ -46,6 +47,28 @@ def row_ids(widget: Any) -> list[str]:
     return ids
 
 
+def assert_nothing_covered(widget: Any) -> None:
+    """Every data column can be seen: scrolled fully right, none ends under the
+    sticky feedback column, and rows line up with the header."""
+    widget.locator(".wnb-scroller").evaluate("el => { el.scrollLeft = el.scrollWidth; }")
+    geometry = widget.evaluate(
+        """root => {
+            const box = el => el.getBoundingClientRect();
+            const heads = [...root.querySelectorAll('.wnb-header [data-column]')];
+            const cells = [...root.querySelector('[data-row-id]').children];
+            return {
+                lastRight: box(heads[heads.length - 1]).right,
+                feedbackLeft: box(root.querySelector('.wnb-fb-th')).left,
+                heads: [...heads, root.querySelector('.wnb-fb-th')].map(h => box(h).left),
+                cells: cells.map(c => box(c).left),
+            };
+        }"""
+    )
+    assert geometry["lastRight"] <= geometry["feedbackLeft"] + 1, geometry
+    assert geometry["heads"] == pytest.approx(geometry["cells"], abs=1), geometry
+    widget.locator(".wnb-scroller").evaluate("el => { el.scrollLeft = 0; }")
+
+
 def test_rows_images_and_text_as_text(nb: NotebookPage) -> None:
     name = unique("images")
     nb.open_new(
@@ -64,7 +87,7 @@ for i in range(6):
         "image": wnb.Image(pixels),
         "latency_ms": 12.5 * (i + 1) ** 2,
         "ok": i % 2 == 0,
-        "prompt": {XSS!r} if i == 0 else "a long prompt " * 20 if i == 1 else f"prompt {{i}}",
+        "prompt": {XSS!r} if i == 0 else "a long prompt " * 300 if i == 1 else f"prompt {{i}}",
         "meta": {{"model": "m1", "tokens": [i, i * 2]}},
         "error": "ValueError: bad input" if i == 4 else None,
     }})
@@ -93,10 +116,16 @@ t""",
     expect(widget.locator('[data-row-id="img2"] [data-cell="meta"]')).to_have_text(
         '{"model":"m1","tokens":[2,4]}'
     )
-    long_text = widget.locator('[data-row-id="img1"] [data-cell="prompt"]')
-    expect(long_text).to_have_attribute("title", "a long prompt " * 20)
     expect(widget.locator('[data-row-id="img4"]')).to_have_class("wnb-row wnb-error")
     nb.screenshot("table", widget)
+
+    # Long text arrives cut short; expanding it fetches the whole value from the kernel.
+    long_text = widget.locator('[data-row-id="img1"] [data-cell="prompt"]')
+    expect(long_text).to_have_attribute("data-cut", "true")
+    long_text.click()
+    detail = widget.locator('[data-role="detail"] pre')
+    expect(detail).to_have_text("a long prompt " * 300)
+    widget.locator('[data-role="detail"] [aria-label="close"]').click()
 
     # Clicking a thumbnail opens the full-size image from the kernel.
     widget.locator('[data-row-id="img3"] img').click()
@@ -114,7 +143,7 @@ def test_total_grows_while_a_cell_logs_in_a_tight_loop(nb: NotebookPage) -> None
             f"import time\nimport weave_nb as wnb\n"
             f"t = wnb.StreamTable({name!r})\nt.log({{'step': -1}})\nt",
             # A tight loop (no sleep): the view must update from the ticker thread.
-            "end = time.monotonic() + 8\nn = 0\n"
+            "end = time.monotonic() + 6\nn = 0\n"
             "while time.monotonic() < end and n < 2_000_000:\n"
             "    t.log({'step': n, 'latency_ms': n % 1000 / 3})\n    n += 1\n"
             "print('logged', n)",
@@ -253,11 +282,20 @@ w""",
     note.press("Enter")
     expect(second.locator('[data-row-id="f2"] [data-feedback="note"]')).to_have_value("looks right")
     row.locator('[data-feedback="label"]').select_option("correct")
+    # The second view has no label control: there, the label is an ordinary column.
     expect(second.locator('[data-row-id="f2"] [data-cell="label"]')).to_have_text("correct")
-    # Feedback fields become columns of every view once stored.
-    expect(first.locator('[data-column="label"]')).to_have_count(1)
-    expect(first.locator('[data-row-id="f2"] [data-cell="thumbs"]')).to_have_text("up")
-    nb.screenshot("feedback", first)
+    # Feedback fields are not repeated as data columns beside the controls...
+    expect(first.locator('[data-column="thumbs"]')).to_have_count(0)
+    for width in (850, 1100):
+        nb.page.set_viewport_size({"width": width, "height": 900})
+        assert_nothing_covered(first)
+        nb.screenshot(f"feedback-{width}px", first)
+    # ...but the Columns menu shows them.
+    first.locator('[data-role="columns"]').click()
+    first.locator('[data-toggle-column="label"]').check()
+    expect(first.locator('[data-row-id="f2"] [data-cell="label"]')).to_have_text("correct")
+    first.locator('[data-role="columns"]').click()
+    assert_nothing_covered(first)
 
     nb.run_cell(2)
     assert nb.output_text(2) == "['up', 'looks right', 'correct']\n"
@@ -274,3 +312,119 @@ w""",
     nb.run_cell(4)
     assert nb.output_text(4) == "f1 answer 1\n"
     nb.screenshot("selected", first)
+
+
+# Effective text and background colors of an element, composited over its
+# ancestors' backgrounds on a 1x1 canvas (which also resolves color-mix() and
+# alpha), and their WCAG contrast ratio.
+CONTRAST_JS = """el => {
+    const canvas = document.createElement('canvas');
+    canvas.width = canvas.height = 1;
+    const ctx = canvas.getContext('2d', { willReadFrequently: true });
+    const layers = [];
+    for (let node = el; node; node = node.parentElement) {
+        layers.unshift(getComputedStyle(node).backgroundColor);
+    }
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(0, 0, 1, 1);
+    for (const color of layers) { ctx.fillStyle = color; ctx.fillRect(0, 0, 1, 1); }
+    const bg = [...ctx.getImageData(0, 0, 1, 1).data];
+    ctx.fillStyle = getComputedStyle(el).color;
+    ctx.fillRect(0, 0, 1, 1);
+    const fg = [...ctx.getImageData(0, 0, 1, 1).data];
+    const lum = ([r, g, b]) => {
+        const c = [r, g, b].map(v => v / 255).map(
+            v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+    };
+    const [hi, lo] = [lum(fg), lum(bg)].sort((a, b) => b - a);
+    return { ratio: (hi + 0.05) / (lo + 0.05), fg, bg };
+}"""
+
+
+@pytest.mark.frontends("lab")
+def test_monitor_table_with_errors_in_light_and_dark_theme(nb: NotebookPage) -> None:
+    name = unique("monitor")
+    nb.open_new(
+        "table_monitor",
+        [
+            f"""import weave_nb as wnb
+t = wnb.StreamTable({name!r})
+
+@wnb.monitor(table=t)
+def classify(text: str, threshold: float = 0.5) -> dict:
+    if len(text) % 4 == 0:
+        raise ValueError(f"cannot classify {{text[:12]!r}}: the input is too ambiguous to label")
+    return {{"label": "positive" if len(text) % 3 else "negative", "score": len(text) / 40}}
+
+for i in range(30):
+    try:
+        classify("review " + "x" * i, threshold=0.3)
+    except ValueError:
+        pass
+t.flush()
+t.widget(height=520)""",
+        ],
+    )
+    nb.run_all()
+    widget = output(nb, 0).locator(TABLE)
+    expect(widget).to_have_attribute("data-total-rows", "30")
+    for column in ("name", "inputs", "output", "status", "exception", "latency_ms", "trace_id"):
+        expect(widget.locator(f'[data-column="{column}"]')).to_have_count(1)
+    failed = widget.locator('[data-row-id]:has([data-cell="status"]:text-is("error"))')
+    expect(failed.first).to_be_visible()
+    assert failed.count() >= 3
+    for index in range(failed.count()):
+        expect(failed.nth(index)).to_have_class("wnb-row wnb-error")
+    exception = failed.first.locator('[data-cell="exception"]')
+    expect(exception).to_have_text(
+        "ValueError: cannot classify 'review xxxxx': the input is too ambiguous to label"
+    )
+    succeeded = widget.locator('[data-row-id]:has([data-cell="status"]:text-is("success"))')
+    expect(succeeded.first.locator('[data-cell="exception"]')).to_have_text("null")
+    expect(succeeded.first).to_have_class("wnb-row")
+    nb.screenshot("light", widget)
+
+    # The traceback is one click away.
+    exception.click()
+    detail = widget.locator('[data-role="detail"] pre')
+    expect(detail).to_contain_text("Traceback (most recent call last)")
+    expect(detail).to_contain_text("in classify")
+    nb.screenshot("traceback", widget)
+    widget.locator('[data-role="detail"] [aria-label="close"]').click()
+
+    nb.page.evaluate(
+        "() => window.jupyterapp.commands.execute("
+        "'apputils:change-theme', {theme: 'JupyterLab Dark'})"
+    )
+    try:
+        nb.page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'")
+        nb.page.wait_for_timeout(300)  # the theme's stylesheet applies after the attribute
+        nb.screenshot("DEBUG-dark", widget)
+        print("DEBUG", widget.evaluate("r => ({rows: r.querySelectorAll('[data-row-id]').length, st: r.querySelector('.wnb-scroller').scrollTop, sl: r.querySelector('.wnb-scroller').scrollLeft, ch: r.querySelector('.wnb-scroller').clientHeight, layer: r.querySelector('.wnb-layer').style.transform, body: r.querySelector('.wnb-body').style.height, kids: r.querySelector('.wnb-layer').children.length, html: r.querySelector('.wnb-layer').innerHTML.slice(0, 300)})"))
+        readable = {
+            "header": (widget.locator('[data-column="status"]'), 4.5),
+            "count": (widget.locator('[data-role="count"]'), 4.5),
+            "text": (succeeded.first.locator('[data-cell="name"]'), 4.5),
+            "number": (succeeded.first.locator('[data-cell="latency_ms"]'), 4.5),
+            "exception": (exception, 4.5),
+            "error row text": (failed.first.locator('[data-cell="name"]'), 4.5),
+            "nested": (succeeded.first.locator('[data-cell="inputs"]'), 4.5),
+            "null": (succeeded.first.locator('[data-cell="exception"]'), 3.0),
+            "filter": (widget.locator('[data-role="filter"]'), 4.5),
+            "note": (succeeded.first.locator('[data-feedback="note"]'), 4.5),
+        }
+        contrast = {
+            label: (locator.evaluate(CONTRAST_JS), minimum)
+            for label, (locator, minimum) in readable.items()
+        }
+        nb.screenshot("dark", widget)
+        low = {k: v for k, (v, minimum) in contrast.items() if v["ratio"] < minimum}
+        assert not low, low
+        background = contrast["text"][0]["bg"]
+        assert max(background[:3]) < 80, f"dark theme background is light: {background}"
+    finally:
+        nb.page.evaluate(
+            "() => window.jupyterapp.commands.execute("
+            "'apputils:change-theme', {theme: 'JupyterLab Light'})"
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,15 +22,28 @@ __all__ = ["AggregateChart", "ChartKind", "Rendered", "Scope", "Selection"]
 
 @dataclass(frozen=True)
 class Scope:
-    """The rows a chart looks at: a SQL filter and a half-open time range over ``_timestamp``."""
+    """The rows a chart looks at: a SQL filter and a half-open time range over ``_timestamp``.
+
+    ``last`` is a relative range ("the last hour"), resolved against the clock on every
+    query so a live chart's window slides forward; it combines with ``start``/``end``.
+    """
 
     filter: str | None = None
     start: dt.datetime | None = None
     end: dt.datetime | None = None
+    last: dt.timedelta | None = None
+
+    def bounds(self) -> tuple[dt.datetime | None, dt.datetime | None]:
+        """The time range now: ``(start, end)``, either open (None)."""
+        start = self.start
+        if self.last is not None:
+            since = dt.datetime.now(dt.timezone.utc) - self.last
+            start = since if start is None else max(start, since)
+        return start, self.end
 
     def where(self, *extra: str | None) -> str | None:
         """This scope plus ``extra`` conditions as one SQL boolean expression (None: all rows)."""
-        return and_all([self.filter, time_range(self.start, self.end), *extra])
+        return and_all([self.filter, time_range(*self.bounds()), *extra])
 
 
 @dataclass(frozen=True)
@@ -84,5 +98,10 @@ class AggregateChart(ChartKind):
     def spec(self) -> dict[str, Any]:
         """The Vega-Lite spec (without data values) drawing :meth:`data`'s rows."""
 
+    @functools.cached_property
+    def _spec(self) -> dict[str, Any]:
+        # Built (and schema-validated by altair) once: a kind's drawing does not change.
+        return self.spec()
+
     def render(self, table: StreamTable, scope: Scope) -> Rendered:
-        return Rendered(self.spec(), to_records(self.data(table, scope)))
+        return Rendered(self._spec, to_records(self.data(table, scope)))

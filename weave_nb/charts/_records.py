@@ -25,7 +25,7 @@ def to_records(table: pa.Table) -> list[dict[str, Any]]:
         elif pa.types.is_decimal(field.type):
             column = column.cast(pa.float64())
         columns.append(column)
-    rows = pa.Table.from_arrays(columns, names=table.column_names).to_pylist()
+    rows: list[dict[str, Any]] = pa.Table.from_arrays(columns, names=table.column_names).to_pylist()
     for row in rows:
         for key, value in row.items():
             if isinstance(value, float) and not math.isfinite(value):

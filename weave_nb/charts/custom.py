@@ -25,7 +25,6 @@ from weave_nb.charts._sql import equals, quote_ident, time_range
 
 if TYPE_CHECKING:
     import pandas as pd
-    import pyarrow as pa
 
     from weave_nb.store import StreamTable
 
@@ -55,7 +54,9 @@ class Custom(ChartKind):
         rows: int | None = None,
     ) -> None:
         if not callable(fn):
-            raise TypeError(f"a custom chart needs a function DataFrame -> altair chart, got {fn!r}")
+            raise TypeError(
+                f"a custom chart needs a function DataFrame -> altair chart, got {fn!r}"
+            )
         limit = DEFAULT_ROWS if rows is None else rows
         if not 1 <= limit <= MAX_ROWS:
             raise ValueError(f"rows must be between 1 and {MAX_ROWS:,}, got {rows}")
@@ -75,10 +76,13 @@ class Custom(ChartKind):
         if self.window is not None:
             since = time_range(dt.datetime.now(dt.timezone.utc) - self.window, None)
         columns = [f.name for f in table.schema if not is_image_type(f.type)]
-        newest = table.window(
-            0, self.rows, sort=[("_timestamp", "desc")], filter=scope.where(since), columns=columns
-        )
-        return _reverse(newest).to_pandas()
+        where = scope.where(since)
+        # The last rows in log order: the newest, whatever their timestamps' ties.
+        offset = max(0, table.count(where) - self.rows)
+        frame: pd.DataFrame = table.window(
+            offset, self.rows, filter=where, columns=columns
+        ).to_pandas()
+        return frame
 
     def render(self, table: StreamTable, scope: Scope) -> Rendered:
         chart = self.fn(self.frame(table, scope))
@@ -114,7 +118,3 @@ def _duration(value: str | dt.timedelta | None) -> dt.timedelta | None:
     if duration is not None and duration <= dt.timedelta(0):
         raise ValueError(f"window must be a positive duration, got {value!r}")
     return duration
-
-
-def _reverse(table: pa.Table) -> pa.Table:
-    return table.take(list(range(table.num_rows - 1, -1, -1)))

@@ -14,7 +14,7 @@ import altair as alt
 import pyarrow as pa
 
 from weave_nb.charts._kind import AggregateChart, Scope, Selection
-from weave_nb.charts._spec import finish, source
+from weave_nb.charts._spec import axis_title, finish, source
 from weave_nb.charts._sql import and_all, column_expr, equals, literal, quote_ident
 
 if TYPE_CHECKING:
@@ -50,6 +50,7 @@ class Histogram(AggregateChart):
         *,
         bins: int = 30,
         group_by: str | None = None,
+        where: str | None = None,
         title: str | None = None,
     ) -> None:
         if bins < 1:
@@ -57,6 +58,7 @@ class Histogram(AggregateChart):
         self.column = column
         self.bins = bins
         self.group_by = group_by
+        self.where = where
         self._title = title or f"distribution of {column}"
         self._value_sql: str | None = None
         self._group_sql: str | None = None
@@ -69,7 +71,7 @@ class Histogram(AggregateChart):
         names = table.schema.names
         self._value_sql = column_expr(self.column, names)
         self._group_sql = None if self.group_by is None else quote_ident(self.group_by)
-        where = scope.where(f"{self._value_sql} IS NOT NULL") or "TRUE"
+        where = scope.where(self.where, f"{self._value_sql} IS NOT NULL") or "TRUE"
         values = f"SELECT CAST({self._value_sql} AS DOUBLE) AS v FROM t WHERE {where}"
         low, high = table.sql(f"SELECT min(v), max(v) FROM ({values})").to_pylist()[0].values()
         if low is None:
@@ -96,9 +98,9 @@ class Histogram(AggregateChart):
         group_tip = [alt.Tooltip("group:N", title=self.group_by)] if self.group_by else []
         chart = (
             source()
-            .mark_bar(stroke="white", strokeWidth=0.5)
+            .mark_bar(orient="vertical", stroke="white", strokeWidth=0.5)
             .encode(
-                x=alt.X("bin_start:Q", title=self.column),
+                x=alt.X("bin_start:Q", title=axis_title(self.column)),
                 x2="bin_end:Q",
                 y=alt.Y("count:Q", title="rows", stack=True),
                 tooltip=[
@@ -116,7 +118,10 @@ class Histogram(AggregateChart):
         low, high = datum.get("bin_start"), datum.get("bin_end")
         if low is None or high is None or self._value_sql is None:
             return None
-        conditions = [f"{self._value_sql} >= {literal(low)} AND {self._value_sql} < {literal(high)}"]
+        conditions = [
+            f"{self._value_sql} >= {literal(low)} AND {self._value_sql} < {literal(high)}",
+            self.where,
+        ]
         label = f"{low:g} <= {self.column} < {high:g}"
         if self._group_sql is not None and "group" in datum:
             conditions.append(equals(self._group_sql, datum["group"]))
@@ -135,6 +140,7 @@ class Counts(AggregateChart):
         *,
         top: int = 20,
         group_by: str | None = None,
+        where: str | None = None,
         title: str | None = None,
     ) -> None:
         if top < 1:
@@ -142,6 +148,7 @@ class Counts(AggregateChart):
         self.column = column
         self.top = top
         self.group_by = group_by
+        self.where = where
         self._title = title or f"counts of {column}"
         self._value_sql: str | None = None
         self._group_sql: str | None = None
@@ -154,7 +161,7 @@ class Counts(AggregateChart):
         names = table.schema.names
         self._value_sql = column_expr(self.column, names)
         self._group_sql = None if self.group_by is None else quote_ident(self.group_by)
-        where = scope.where() or "TRUE"
+        where = scope.where(self.where) or "TRUE"
         grouped = self._group_sql is not None
         # The top values are chosen over all groups, then counted per group.
         top = (
@@ -179,10 +186,10 @@ class Counts(AggregateChart):
             source()
             .mark_bar()
             .encode(
-                y=alt.Y("value:N", title=self.column, sort="-x"),
+                y=alt.Y("value:N", title=axis_title(self.column), sort="-x"),
                 x=alt.X("count:Q", title="rows", stack=True),
                 tooltip=[
-                    alt.Tooltip("value:N", title=self.column),
+                    alt.Tooltip("value:N", title=axis_title(self.column)),
                     *group_tip,
                     alt.Tooltip("count:Q", title="rows", format=",d"),
                 ],
@@ -195,7 +202,10 @@ class Counts(AggregateChart):
         if "value" not in datum or self._value_sql is None:
             return None
         value = datum["value"]
-        conditions = [f"CAST({self._value_sql} AS VARCHAR) IS NOT DISTINCT FROM {literal(value)}"]
+        conditions = [
+            f"CAST({self._value_sql} AS VARCHAR) IS NOT DISTINCT FROM {literal(value)}",
+            self.where,
+        ]
         label = f"{self.column} = {value}"
         if self._group_sql is not None and "group" in datum:
             conditions.append(equals(self._group_sql, datum["group"]))

@@ -2,9 +2,14 @@
 
 All of them call the store's ``aggregate()``, whose default bucket width adapts to the span
 of the data (at most ~60 buckets), so a chart of any number of rows sends a few hundred
-numbers to the browser. Rows reach the browser in long form, one per drawn point or bar:
-``bucket`` / ``bucket_end`` (epoch ms), ``group`` (when grouped), ``series`` (when a chart
-draws several statistics) and ``value``.
+numbers to the browser. Live updates re-aggregate only the newest bucket when they can
+(see :mod:`weave_nb.charts._incremental`). Rows reach the browser in long form, one per
+drawn point or bar: ``bucket`` / ``bucket_end`` (epoch ms), ``group`` (when grouped),
+``series`` (when a chart draws several statistics) and ``value``.
+
+Every kind takes ``every`` (bucket width, e.g. ``"5min"``; adaptive by default),
+``group_by`` (a column: one bar stack, line or series per value) and ``where`` (a SQL
+condition restricting the rows this chart looks at, on top of a board's filter).
 """
 
 from __future__ import annotations
@@ -17,8 +22,9 @@ import altair as alt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from weave_nb.charts._incremental import AggregateQuery, BucketCache, bucket_width
 from weave_nb.charts._kind import AggregateChart, Scope, Selection
-from weave_nb.charts._spec import finish, source, time_tooltip, time_x
+from weave_nb.charts._spec import axis_title, finish, source, time_tooltip, time_x
 from weave_nb.charts._sql import and_all, column_expr, equals, quote_ident, time_range
 
 if TYPE_CHECKING:
@@ -32,6 +38,9 @@ _PERCENTILES = (50, 90, 95, 99)
 class _TimeSeries(AggregateChart):
     """Shared machinery: one ``aggregate()`` call, long-form rows, bucket selections."""
 
+    #: Whether rows carry a ``series`` label (several statistics drawn as lines).
+    has_series = False
+
     def __init__(
         self,
         *,
@@ -42,8 +51,9 @@ class _TimeSeries(AggregateChart):
         self.every = every
         self.group_by = group_by
         self.where = where
-        # SQL for the group column, resolved against the schema on each query.
+        # The group column as SQL, set by each query; turns a clicked group back into a filter.
         self._group_sql: str | None = None
+        self._buckets = BucketCache()
 
     def _aggregate(
         self, table: StreamTable, scope: Scope, stats: Sequence[str], column: str | None
@@ -51,18 +61,18 @@ class _TimeSeries(AggregateChart):
         if self.group_by is not None and self.group_by not in table.schema.names:
             raise ValueError(f"no column {self.group_by!r} in table {table.name!r} yet")
         self._group_sql = None if self.group_by is None else quote_ident(self.group_by)
-        result = table.aggregate(
-            stats,
+        start, end = scope.bounds()
+        query = AggregateQuery(
+            stats=tuple(stats),
             column=column,
             every=self.every,
             group_by=self.group_by,
             filter=and_all([scope.filter, self.where]),
-            start=scope.start,
-            end=scope.end,
+            start=start,
+            end=end,
         )
-        metadata = result.schema.metadata or {}
-        every = dt.timedelta(seconds=float(metadata.get(b"every_seconds", b"0")))
-        return result, every
+        result = self._buckets.aggregate(table, query)
+        return result, bucket_width(result)
 
     def _long(
         self,
@@ -71,7 +81,11 @@ class _TimeSeries(AggregateChart):
         values: Mapping[str, str],
         extra: Mapping[str, str] | None = None,
     ) -> pa.Table:
-        """One row per (bucket, group, series): ``values`` maps series label to stat column."""
+        """One row per (bucket, group, series): ``values`` maps series label to stat column.
+
+        Kinds that draw series (``has_series``) also get a ``series`` column with the label,
+        which the legend and the tooltip show.
+        """
         bucket = result.column(0)
         bucket_end = pc.add(bucket, pa.scalar(every, pa.duration("us")))
         keys: dict[str, Any] = {"bucket": bucket, "bucket_end": bucket_end}
@@ -82,14 +96,15 @@ class _TimeSeries(AggregateChart):
         parts = []
         for label, stat in values.items():
             columns = dict(keys)
-            if len(values) > 1:
+            if self.has_series:
                 columns["series"] = pa.array([label] * result.num_rows, pa.string())
             columns["value"] = result.column(stat).cast(pa.float64())
             parts.append(pa.table(columns))
         return pa.concat_tables(parts)
 
-    def _color(self, series: bool) -> dict[str, Any]:
+    def _color(self) -> dict[str, Any]:
         """Color by group when grouped (dashes then tell series apart), else by series."""
+        series = self.has_series
         if self.group_by is not None:
             encoding: dict[str, Any] = {"color": alt.Color("group:N", title=self.group_by)}
             if series:
@@ -146,12 +161,12 @@ class Volume(_TimeSeries):
     def spec(self) -> dict[str, Any]:
         chart = (
             source()
-            .mark_bar(stroke="white", strokeWidth=0.5)
+            .mark_bar(orient="vertical", stroke="white", strokeWidth=0.5)
             .encode(
                 **time_x(),
                 y=alt.Y("value:Q", title="rows", stack=True),
                 tooltip=self._tooltip(alt.Tooltip("value:Q", title="rows")),
-                **self._color(series=False),
+                **self._color(),
             )
         )
         return finish(chart, self.title)
@@ -161,6 +176,7 @@ class Latency(_TimeSeries):
     """Percentiles (p50, p95, p99 by default) of a numeric column per time bucket."""
 
     name = "latency"
+    has_series = True
 
     def __init__(
         self,
@@ -197,13 +213,13 @@ class Latency(_TimeSeries):
             source()
             .mark_line(point=True)
             .encode(
-                x=alt.X("bucket:T", title=None),
-                y=alt.Y("value:Q", title=self.column),
+                **time_x(span=False),
+                y=alt.Y("value:Q", title=axis_title(self.column)),
                 tooltip=self._tooltip(
                     alt.Tooltip("series:N", title="percentile"),
-                    alt.Tooltip("value:Q", title=self.column, format=",.4~f"),
+                    alt.Tooltip("value:Q", title=axis_title(self.column), format=",.4~f"),
                 ),
-                **self._color(series=True),
+                **self._color(),
             )
         )
         return finish(chart, self.title)
@@ -249,16 +265,25 @@ class ErrorRate(_TimeSeries):
             alt.Tooltip("errors:Q", title="errors", format=",d"),
             alt.Tooltip("rows:Q", title="rows", format=",d"),
         )
-        y = alt.Y("value:Q", title="error rate", axis=alt.Axis(format="%"))
+        # At least 0-1% on the axis, so an error-free stretch reads as a flat 0%.
+        y = alt.Y(
+            "value:Q",
+            title="error rate",
+            axis=alt.Axis(format=".2~%"),
+            scale=alt.Scale(domain=alt.DomainUnionWith(unionWith=[0, 0.01])),
+        )
         base = source()
         if self.group_by is None:
-            chart = base.mark_bar(color="#d62728", stroke="white", strokeWidth=0.5).encode(
-                **time_x(), y=y, tooltip=tooltip
-            )
+            chart = base.mark_bar(
+                orient="vertical", color="#d62728", stroke="white", strokeWidth=0.5
+            ).encode(**time_x(), y=y, tooltip=tooltip)
         else:
             # Rates of different groups do not add up, so groups are lines, not stacks.
             chart = base.mark_line(point=True).encode(
-                x=alt.X("bucket:T", title=None), y=y, tooltip=tooltip, **self._color(series=False)
+                **time_x(span=False),
+                y=y,
+                tooltip=tooltip,
+                **self._color(),
             )
         return finish(chart, self.title)
 
@@ -301,13 +326,13 @@ class Mean(_TimeSeries):
             source()
             .mark_line(point=True)
             .encode(
-                x=alt.X("bucket:T", title=None),
-                y=alt.Y("value:Q", title=f"mean {self.column}"),
+                **time_x(span=False),
+                y=alt.Y("value:Q", title=axis_title(self.column, "mean")),
                 tooltip=self._tooltip(
                     alt.Tooltip("value:Q", title="mean", format=",.4~f"),
                     alt.Tooltip("rows:Q", title="rows", format=",d"),
                 ),
-                **self._color(series=False),
+                **self._color(),
             )
         )
         return finish(chart, self.title)

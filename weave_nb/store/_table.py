@@ -401,13 +401,13 @@ class StreamTable:
 
     def chart(self, kind: Any = "volume", **kwargs: Any) -> Any:
         """A live chart of this table (see ``weave_nb.widgets.Chart``)."""
-        from ..widgets.chart import Chart
+        from ..widgets import Chart
 
         return Chart(self, kind, **kwargs)
 
     def board(self, **kwargs: Any) -> Any:
         """A live board seeded from this table's columns (see ``weave_nb.widgets.Board``)."""
-        from ..widgets.board import Board
+        from ..widgets import Board
 
         return Board(self, **kwargs)
 

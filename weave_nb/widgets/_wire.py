@@ -3,7 +3,26 @@
 The browser twin is ``js/shared/protocol.js``; change ``PROTOCOL_VERSION`` on
 both sides together. Rows always travel as Arrow IPC stream bytes in message
 buffers (never JSON); image cells carry a thumbnail, the full image is sent on
-request.
+request, and long cells are cut (``_cells.py``), the whole value sent on request.
+
+Custom messages of the table widget (each has a ``type``; ``request`` is an id
+the browser chose, echoed in the reply):
+
+Browser → kernel
+    ``window {request, offset, limit, sort, filter}`` (a negative offset counts
+    from the end); ``annotate {row_id, field, value}``; ``image {request,
+    row_id, column}``; ``cell {request, row_id, column}``.
+Kernel → browser
+    ``rows {request, offset, total, matched, version}`` + one Arrow IPC window;
+    ``tick {total, version, matched, query {sort, filter}}`` (+ ``offset`` and an
+    Arrow IPC window of the tail while the browser follows it); ``image
+    {request, column, width, height}`` + the PNG, or ``message`` without a
+    buffer; ``cell {request, column}`` + a one-row Arrow IPC table holding the
+    whole cell, or ``message`` without a buffer; ``error {request, message}``
+    (``request`` is null for refused feedback).
+Window metadata
+    ``weave_nb.truncated``: JSON ``{column: {row index: full size | null}}`` of
+    the cells cut short (see ``_cells.py``); absent when none is.
 """
 
 from __future__ import annotations
@@ -40,6 +59,8 @@ ColumnInfo = dict[str, str]
 
 _LEADING = ("_id", "_timestamp")
 _TRAILING = ("_client_id",)
+_MONITOR_FIRST = ("name", "status", "latency_ms", "exception", "inputs", "output")
+"""Columns of every ``@monitor`` row (see ``weave_nb.monitor``), in the order shown."""
 
 
 def column_kind(type_: pa.DataType) -> str:
@@ -70,11 +91,17 @@ def column_kind(type_: pa.DataType) -> str:
 
 
 def describe_columns(schema: pa.Schema) -> list[ColumnInfo]:
-    """Columns in display order: ``_id``, ``_timestamp``, the data, ``_client_id``."""
+    """Columns in display order: ``_id``, ``_timestamp``, the data, ``_client_id``.
+
+    The data keeps its schema order, except in a table written by
+    ``@monitor``, where what tells a call's story at a glance (:data:`_MONITOR_FIRST`)
+    comes first and the bookkeeping (times, trace links) after the payload.
+    """
     names = schema.names
-    order = [n for n in _LEADING if n in names]
-    order += [n for n in names if n not in _LEADING and n not in _TRAILING]
-    order += [n for n in _TRAILING if n in names]
+    data = [n for n in names if n not in _LEADING and n not in _TRAILING]
+    if all(n in names for n in _MONITOR_FIRST):
+        data = [*_MONITOR_FIRST, *(n for n in data if n not in _MONITOR_FIRST)]
+    order = [n for n in _LEADING if n in names] + data + [n for n in _TRAILING if n in names]
     return [
         {"name": n, "kind": column_kind(schema.field(n).type), "type": str(schema.field(n).type)}
         for n in order

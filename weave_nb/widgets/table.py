@@ -13,6 +13,7 @@ import traitlets
 from ..store import Image, StreamTable, is_image_type
 from ..store._query import quote
 from ._bundle import bundle
+from ._cells import shorten
 from ._ticker import Ticker
 from ._wire import PROTOCOL_VERSION, ThumbnailCache, describe_columns, encode_ipc, sql_value
 
@@ -52,7 +53,9 @@ class TableWidget(anywidget.AnyWidget):  # type: ignore[misc]
         field next to 👍/👎 and the note. Stored as the fields ``thumbs``
         (``"up"``/``"down"``), ``note`` and each label field.
     hidden:
-        Columns hidden at first (the user can show them); default ``_client_id``.
+        Columns hidden at first (the user can show them in the Columns menu).
+        By default ``_client_id`` and the feedback fields, whose values the
+        feedback controls already show.
     sort:
         Initial sort, ``[(column, "asc" | "desc"), ...]``.
     filter:
@@ -83,7 +86,7 @@ class TableWidget(anywidget.AnyWidget):  # type: ignore[misc]
         table: StreamTable,
         *,
         feedback: bool | Mapping[str, Sequence[str]] = True,
-        hidden: Iterable[str] = ("_client_id",),
+        hidden: Iterable[str] | None = None,
         sort: Sequence[tuple[str, str]] | None = None,
         filter: str | None = None,
         follow: bool = True,
@@ -93,11 +96,14 @@ class TableWidget(anywidget.AnyWidget):  # type: ignore[misc]
             raise TypeError(f"TableWidget shows a weave_nb.StreamTable, got {type(table).__name__}")
         if table.closed:
             raise ValueError(f"cannot show a closed table: {table!r}")
+        config = _feedback_config(feedback)
+        if hidden is None:
+            hidden = ["_client_id", *_feedback_fields(config)]
         super().__init__(
             _esm=bundle("table"),
             columns=describe_columns(table.schema),
             hidden_columns=list(hidden),
-            feedback=_feedback_config(feedback),
+            feedback=config,
             sort=[list(key) for key in _check_sort(sort or [])],
             filter=filter or "",
             follow=follow,
@@ -134,6 +140,7 @@ class TableWidget(anywidget.AnyWidget):  # type: ignore[misc]
             "window": self._on_window,
             "annotate": self._on_annotate,
             "image": self._on_image,
+            "cell": self._on_cell,
         }.get(content.get("type", ""))
         if handler is None:
             return
@@ -196,6 +203,18 @@ class TableWidget(anywidget.AnyWidget):  # type: ignore[misc]
             self.send({**reply, "message": "no image in this row"})
             return
         self.send({**reply, "width": cell["width"], "height": cell["height"]}, [cell["png"]])
+
+    def _on_cell(self, msg: dict[str, Any]) -> None:
+        """The whole value of one cell that windows send shortened."""
+        column = str(msg["column"])
+        reply = {"type": "cell", "request": msg.get("request"), "column": column}
+        if column not in self._table.schema.names:
+            raise ValueError(f"{column!r} is not a column of table {self._table.name!r}")
+        rows = self._lookup(msg["row_id"], [column])
+        if not rows.num_rows:
+            self.send({**reply, "message": "row not found"})
+            return
+        self.send(reply, [encode_ipc(rows)])
 
     # -- pushes from the ticker thread -------------------------------------------------
 
@@ -265,14 +284,13 @@ class TableWidget(anywidget.AnyWidget):  # type: ignore[misc]
         rows = self._table.window(
             offset, limit, sort=sort or None, filter=where, columns=self._wanted_columns()
         )
-        return self._thumbnails.apply(rows)
+        return shorten(self._thumbnails.apply(rows))
 
     def _wanted_columns(self) -> list[str]:
         """Visible columns, plus what every row needs: its id and its feedback."""
         names = self._table.schema.names
         hidden = set(self.hidden_columns)
-        config = self.feedback
-        needed = {"_id", config["thumbs"], config["note"], *config["labels"]}
+        needed = {"_id", *_feedback_fields(self.feedback)}
         return [n for n in names if n not in hidden or n in needed]
 
     def _lookup(self, row_id: Any, columns: Sequence[str] | None = None) -> pa.Table:
@@ -324,6 +342,11 @@ def _feedback_config(feedback: bool | Mapping[str, Sequence[str]]) -> dict[str, 
             raise ValueError(f"choices of feedback label {field!r} must be a non-empty list of str")
         labels[field] = list(choices)
     return {"thumbs": THUMBS_FIELD, "note": NOTE_FIELD, "labels": labels}
+
+
+def _feedback_fields(config: Mapping[str, Any]) -> list[str]:
+    """Annotation fields the feedback controls of ``config`` write."""
+    return [f for f in (config["thumbs"], config["note"], *config["labels"]) if f is not None]
 
 
 def _check_sort(sort: Iterable[Any]) -> SortSpec:

@@ -1,0 +1,144 @@
+// Columns: which are shown, how wide, the sticky header with sort controls
+// and the Columns menu that shows or hides them.
+import { h, listen } from "../shared/dom.js";
+
+/**
+ * @typedef {import("../shared/protocol.js").SortKey} SortKey
+ * @typedef {import("./format.js").ColumnKind} ColumnKind
+ * @typedef {{ name: string, kind: ColumnKind, type: string }} ColumnInfo
+ * @typedef {{ thumbs: string | null, note: string | null, labels: Record<string, string[]> }} FeedbackConfig
+ */
+
+/**
+ * Track of each column kind: `min` px it never shrinks below, and its share
+ * (`grow`) of the spare width, 0 for fixed-width kinds. Flexible tracks let a
+ * table fill a narrow notebook without horizontal scrolling where it can.
+ * @type {Record<ColumnKind | "id", { min: number, grow: number }>}
+ */
+const TRACKS = {
+  id: { min: 120, grow: 1 },
+  number: { min: 100, grow: 0.6 },
+  time: { min: 184, grow: 0 },
+  text: { min: 140, grow: 2 },
+  bool: { min: 60, grow: 0 },
+  image: { min: 84, grow: 0 },
+  nested: { min: 160, grow: 2 },
+  binary: { min: 100, grow: 0.6 },
+  other: { min: 120, grow: 1 },
+};
+/** Feedback column: 👍/👎, plus the note box and one choice box per label field. */
+const THUMBS_PX = 84;
+const NOTE_PX = 140;
+const LABEL_PX = 116;
+
+/** @param {FeedbackConfig} feedback */
+export function hasFeedback(feedback) {
+  return Boolean(feedback.thumbs || feedback.note || Object.keys(feedback.labels).length);
+}
+
+/**
+ * The grid of the visible columns (plus the feedback column when shown).
+ * @param {ColumnInfo[]} columns
+ * @param {FeedbackConfig} feedback
+ * @returns {{ template: string, minWidth: number }}  a grid-template-columns value and
+ *   the narrowest width the columns fit in.
+ */
+export function columnGrid(columns, feedback) {
+  /** @type {string[]} */
+  const tracks = [];
+  let minWidth = 0;
+  for (const column of columns) {
+    const { min, grow } = TRACKS[column.name === "_id" ? "id" : column.kind] ?? TRACKS.other;
+    tracks.push(grow ? `minmax(${min}px, ${grow}fr)` : `${min}px`);
+    minWidth += min;
+  }
+  if (hasFeedback(feedback)) {
+    const width =
+      (feedback.thumbs ? THUMBS_PX : 12) +
+      (feedback.note ? NOTE_PX : 0) +
+      Object.keys(feedback.labels).length * LABEL_PX;
+    tracks.push(`${width}px`);
+    minWidth += width;
+  }
+  return { template: tracks.join(" "), minWidth };
+}
+
+/**
+ * The sort after clicking `name`'s header: none → asc → desc → none.
+ * @param {SortKey[]} sort
+ * @param {string} name
+ * @returns {SortKey[]}
+ */
+export function nextSort(sort, name) {
+  const current = sort.find(([n]) => n === name);
+  return !current ? [[name, "asc"]] : current[1] === "asc" ? [[name, "desc"]] : [];
+}
+
+/**
+ * Header cells of `columns`, showing the sort.
+ * @param {ColumnInfo[]} columns
+ * @param {SortKey[]} sort
+ * @param {boolean} feedback  whether to add the feedback column's header.
+ * @returns {HTMLElement[]}
+ */
+export function headerCells(columns, sort, feedback) {
+  const cells = columns.map((c) => {
+    const key = sort.find(([name]) => name === c.name);
+    const dir = key ? key[1] : null;
+    return h(
+      "div",
+      {
+        class: `wnb-th wnb-${c.kind}`,
+        role: "columnheader",
+        "data-column": c.name,
+        "aria-sort": dir === "asc" ? "ascending" : dir === "desc" ? "descending" : "none",
+        title: `${c.name}: ${c.type} — click to sort`,
+        tabindex: 0,
+      },
+      [
+        h("span", { class: "wnb-th-name" }, c.name),
+        h("span", { class: "wnb-sort" }, dir === "asc" ? "▲" : dir === "desc" ? "▼" : ""),
+      ],
+    );
+  });
+  if (feedback) cells.push(h("div", { class: "wnb-th wnb-fb-th", role: "columnheader" }, "feedback"));
+  return cells;
+}
+
+/** The "Columns ▾" button and its menu of checkboxes. */
+export class ColumnsMenu {
+  /**
+   * @param {(name: string, hide: boolean) => void} onToggle
+   * @param {AbortSignal} signal
+   */
+  constructor(onToggle, signal) {
+    this.button = h(
+      "button",
+      { class: "wnb-button", "data-role": "columns", type: "button", "aria-haspopup": "true" },
+      "Columns ▾",
+    );
+    this.menu = h("div", { class: "wnb-menu", "data-role": "columns-menu", role: "menu" });
+    this.menu.hidden = true;
+    this.element = h("div", { class: "wnb-columns" }, [this.button, this.menu]);
+    listen(this.button, "click", () => {
+      this.menu.hidden = !this.menu.hidden;
+      this.button.setAttribute("aria-expanded", String(!this.menu.hidden));
+    }, signal);
+    listen(this.menu, "change", (/** @type {Event} */ e) => {
+      const box = /** @type {HTMLInputElement} */ (e.target);
+      const name = box.getAttribute("data-toggle-column");
+      if (name !== null) onToggle(name, !box.checked);
+    }, signal);
+  }
+
+  /** @param {ColumnInfo[]} columns @param {Set<string>} hidden */
+  update(columns, hidden) {
+    this.menu.replaceChildren(
+      ...columns.map((c) => {
+        const box = h("input", { type: "checkbox", "data-toggle-column": c.name });
+        box.checked = !hidden.has(c.name);
+        return h("label", { class: "wnb-menu-item" }, [box, h("span", {}, c.name)]);
+      }),
+    );
+  }
+}

@@ -1,0 +1,89 @@
+"""Every example notebook runs top to bottom offline (nbclient), writing only under a tmp root."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NAMES = ("quickstart", "monitor_llm", "digits_feedback")
+
+Executed = tuple[Any, Path]
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Executed]:
+    """Run a notebook once per test session (in its own tmp dir and table root)."""
+    done: dict[str, Executed] = {}
+
+    def run(name: str) -> Executed:
+        if name not in done:
+            workdir = tmp_path_factory.mktemp(name)
+            notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+            client = NotebookClient(
+                notebook,
+                kernel_name="python3",
+                timeout=240,
+                resources={"metadata": {"path": str(workdir)}},
+            )
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setenv("WEAVE_NB_ROOT", str(workdir / "tables"))
+                client.execute()
+            done[name] = (notebook, workdir)
+        return done[name]
+
+    return run
+
+
+def widget_models(notebook: Any) -> list[dict[str, Any]]:
+    state = notebook.metadata.get("widgets", {}).get(
+        "application/vnd.jupyter.widget-state+json", {}
+    )
+    return [model["state"] for model in state.get("state", {}).values()]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_runs_offline(name: str, executed: Callable[[str], Executed]) -> None:
+    before = sorted(p.name for p in NOTEBOOKS.iterdir())
+    notebook, _ = executed(name)
+    errors = [
+        f"{output.ename}: {output.evalue}"
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if output.output_type == "error"
+    ]
+    assert errors == []
+    assert sorted(p.name for p in NOTEBOOKS.iterdir()) == before, "the notebook wrote into the repo"
+    charts = [m for m in widget_models(notebook) if "spec" in m and "runtime" in m]
+    assert charts, "no chart was displayed"
+    assert all(not m["error"] for m in charts if m["data"]), "a chart with data reports an error"
+    # The vega runtime travels once, in one model, however many charts the notebook shows.
+    assert len({m["runtime"] for m in charts}) == 1
+    assert max(len(m["_esm"]) for m in charts) < 20_000
+
+
+@pytest.mark.parametrize(
+    ("name", "title", "panels"),
+    [
+        # Seeded for a monitor table: calls, latency, error rate, feedback over time (thumbs),
+        # plus two added panels.
+        ("monitor_llm", "LLM calculator", 6),
+        # The same with a second feedback field (verdict), plus two added panels.
+        ("digits_feedback", "Digits classifier", 7),
+    ],
+)
+def test_boards_of_the_notebooks(
+    name: str, title: str, panels: int, executed: Callable[[str], Executed]
+) -> None:
+    notebook, _ = executed(name)
+    boards = [m for m in widget_models(notebook) if "panels" in m and "table_widget" in m]
+    assert [board["title"] for board in boards] == [title]
+    board = boards[0]
+    assert len(board["panels"]) == panels
+    assert {stat["label"] for stat in board["stats"]} >= {"calls", "error rate", "p50 latency"}
