@@ -131,6 +131,21 @@ class Snapshot:
         """Fields set by annotations (columns of the annotation stream that are data)."""
         return [n for n in self.ann_schema.names if n not in _ANN_META]
 
+    def time_span(self) -> tuple[dt.datetime | None, dt.datetime | None] | None:
+        """First and last ``_timestamp`` without scanning, or ``None`` if a footer lacks them."""
+        lows, highs = [], []
+        for segment in self.rows.segments:
+            if segment.time_range is None:
+                return None
+            lows.append(segment.time_range[0])
+            highs.append(segment.time_range[1])
+        for table in self.rows.memory:
+            bounds = pc.min_max(table.column("_timestamp"))
+            if bounds["min"].is_valid:
+                lows.append(bounds["min"].as_py())
+                highs.append(bounds["max"].as_py())
+        return (min(lows), max(highs)) if lows else (None, None)
+
     @property
     def annotations_key(self) -> tuple[Any, ...]:
         """Identifies the annotation data of this snapshot (segments are immutable)."""
@@ -235,8 +250,11 @@ class QueryEngine:
             conditions.append(f"_timestamp < {_ts_literal(end)}")
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         if every is None:
-            span = self.sql(snap, f"SELECT min(_timestamp), max(_timestamp) FROM t {where}")
-            lo, hi = span.column(0)[0].as_py(), span.column(1)[0].as_py()
+            known = None if conditions else snap.time_span()
+            if known is None:
+                span = self.sql(snap, f"SELECT min(_timestamp), max(_timestamp) FROM t {where}")
+                known = (span.column(0)[0].as_py(), span.column(1)[0].as_py())
+            lo, hi = known
             every = choose_bucket(
                 (hi - lo) if lo is not None and hi is not None else dt.timedelta()
             )

@@ -14,6 +14,7 @@ covers, so the brief moment when both exist never double-counts a row.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import threading
@@ -46,6 +47,8 @@ class Segment:
     num_rows: int
     schema: pa.Schema
     row_group_rows: tuple[int, ...]
+    time_range: tuple[dt.datetime, dt.datetime] | None = None
+    """Earliest and latest ``_timestamp``, from the footer's statistics (if written)."""
 
     @property
     def order_key(self) -> tuple[int, str, int]:
@@ -107,7 +110,28 @@ def _open_segment(path: Path) -> Segment | None:
         num_rows=meta.num_rows,
         schema=schema,
         row_group_rows=tuple(meta.row_group(i).num_rows for i in range(meta.num_row_groups)),
+        time_range=_time_range(meta, schema),
     )
+
+
+def _time_range(
+    meta: pq.FileMetaData, schema: pa.Schema
+) -> tuple[dt.datetime, dt.datetime] | None:
+    """``_timestamp``'s min and max over the row groups, read from their statistics."""
+    column = schema.get_field_index("_timestamp")
+    if column < 0 or meta.num_row_groups == 0:
+        return None
+    lows, highs = [], []
+    for i in range(meta.num_row_groups):
+        stats = meta.row_group(i).column(column).statistics
+        if stats is None or not stats.has_min_max:
+            return None
+        lows.append(stats.min)
+        highs.append(stats.max)
+    low, high = min(lows), max(highs)
+    if not isinstance(low, dt.datetime) or not isinstance(high, dt.datetime):
+        return None
+    return low, high
 
 
 class SegmentIndex:
