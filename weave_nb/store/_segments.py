@@ -114,9 +114,7 @@ def _open_segment(path: Path) -> Segment | None:
     )
 
 
-def _time_range(
-    meta: pq.FileMetaData, schema: pa.Schema
-) -> tuple[dt.datetime, dt.datetime] | None:
+def _time_range(meta: pq.FileMetaData, schema: pa.Schema) -> tuple[dt.datetime, dt.datetime] | None:
     """``_timestamp``'s min and max over the row groups, read from their statistics."""
     column = schema.get_field_index("_timestamp")
     if column < 0 or meta.num_row_groups == 0:
