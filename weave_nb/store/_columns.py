@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -45,14 +46,20 @@ class ColumnCache:
             self._store(key, cached)
         return cached if want is None else conform_column(cached, want)
 
-    def fits(self, segment: Segment) -> bool:
-        """Whether the whole decoded segment takes at most a quarter of the budget."""
+    def fits(self, segments: Sequence[Segment]) -> bool:
+        """Whether these segments, decoded whole, take at most half the budget.
+
+        Beyond that, keeping them would evict each other on every request.
+        """
+        return sum(self._decoded_size(s) for s in segments) <= self._budget // 2
+
+    def _decoded_size(self, segment: Segment) -> int:
         size = self._sizes.get(str(segment.path))
         if size is None:
             meta = pq.read_metadata(segment.path)
             size = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
             self._sizes[str(segment.path)] = size
-        return size <= self._budget // 4
+        return size
 
     def _store(self, key: tuple[str, str], column: pa.ChunkedArray) -> None:
         with self._lock:

@@ -384,28 +384,32 @@ class QueryEngine:
             return snap.rows_schema.empty_table()
         ends = np.cumsum([s.num_rows for s in sources])
         which = np.searchsorted(ends, positions, side="right")
+        touched = np.unique(which)
+        cached = self._cache.fits(
+            [s for s in (sources[i] for i in touched) if isinstance(s, Segment)]
+        )
         pieces, order = [], []
-        for i in np.unique(which):
+        for i in touched:
             picked = np.flatnonzero(which == i)
             local = positions[picked] - (ends[i] - sources[i].num_rows)
             source = sources[i]
             if isinstance(source, pa.Table):
                 piece = source.take(pa.array(local))
             else:
-                piece = self._fetch_rows(source, local)
+                piece = self._fetch_rows(source, local, cached)
             pieces.append(conform(piece, snap.rows_schema))
             order.append(picked)
         table = pa.concat_tables(pieces)
         return table.take(pa.array(np.argsort(np.concatenate(order), kind="stable")))
 
-    def _fetch_rows(self, segment: Segment, local: np.ndarray[Any, Any]) -> pa.Table:
+    def _fetch_rows(self, segment: Segment, local: np.ndarray[Any, Any], cached: bool) -> pa.Table:
         """Rows of one segment by row number.
 
-        A segment small enough to keep decoded is read once into the column
-        cache, so scrolling a sorted view costs a ``take``; a larger one is asked
-        of DuckDB, which decodes only the pages holding the rows.
+        With ``cached`` (the segments of this request fit the column cache), the
+        segment is decoded once and kept, so scrolling a sorted view costs a
+        ``take``; otherwise DuckDB decodes only the pages holding the rows.
         """
-        if self._cache.fits(segment):
+        if cached:
             columns = {n: self._cache.column(segment, n, None) for n in segment.schema.names}
             return pa.table(columns).take(pa.array(local))
         wanted = np.unique(local)

@@ -115,21 +115,29 @@ def _open_segment(path: Path) -> Segment | None:
 
 
 def _time_range(meta: pq.FileMetaData, schema: pa.Schema) -> tuple[dt.datetime, dt.datetime] | None:
-    """``_timestamp``'s min and max over the row groups, read from their statistics."""
-    column = schema.get_field_index("_timestamp")
-    if column < 0 or meta.num_row_groups == 0:
+    """``_timestamp``'s min and max over the row groups, read from their statistics.
+
+    Raw (integer) statistics: converting them to datetimes through pyarrow would
+    import pandas on the first open of a table.
+    """
+    field = schema.field("_timestamp") if "_timestamp" in schema.names else None
+    if field is None or field.type != _TIMESTAMP_US or meta.num_row_groups == 0:
         return None
+    column = schema.get_field_index("_timestamp")
     lows, highs = [], []
     for i in range(meta.num_row_groups):
         stats = meta.row_group(i).column(column).statistics
         if stats is None or not stats.has_min_max:
             return None
-        lows.append(stats.min)
-        highs.append(stats.max)
-    low, high = min(lows), max(highs)
-    if not isinstance(low, dt.datetime) or not isinstance(high, dt.datetime):
-        return None
-    return low, high
+        lows.append(stats.min_raw)
+        highs.append(stats.max_raw)
+    return _EPOCH + dt.timedelta(microseconds=min(lows)), _EPOCH + dt.timedelta(
+        microseconds=max(highs)
+    )
+
+
+_TIMESTAMP_US = pa.timestamp("us", tz="UTC")
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 class SegmentIndex:
