@@ -296,7 +296,7 @@ def test_annotate_round_trip_reaches_every_view(table: wnb.StreamTable) -> None:
             {"type": "annotate", "row_id": "r1", "field": "label", "value": "wrong"}, []
         )
         df = table.to_pandas().set_index("_id")
-        assert df.loc["r1", ["thumbs", "note", "label"]].tolist() == ["up", "fine", "wrong"]
+        assert list(df.loc["r1", ["thumbs", "note", "label"]]) == ["up", "fine", "wrong"]
 
         # Both views are told, with the annotated rows in the pushed tail.
         def annotated_tail(log: Sent) -> bool:

@@ -7,6 +7,7 @@ import { adoptStyle, h, listen } from "../shared/dom.js";
 import { ColumnsMenu, columnGrid, hasFeedback, headerCells, nextSort } from "./columns.js";
 import { Detail } from "./detail.js";
 import { changeAnnotation, clickAnnotation, feedbackCell } from "./feedback.js";
+import { Requests } from "./requests.js";
 import { placeholderRow, rowElement, Thumbnails } from "./rows.js";
 import { Toolbar } from "./toolbar.js";
 import { bodyHeight, fetchRange, isAtBottom, visibleRange, WindowCache } from "./windows.js";
@@ -18,7 +19,6 @@ import css from "./table.css";
  * @typedef {import("./columns.js").ColumnInfo} ColumnInfo
  * @typedef {import("./columns.js").FeedbackConfig} FeedbackConfig
  * @typedef {import("./windows.js").CachedWindow} CachedWindow
- * @typedef {import("./detail.js").Reply} Reply
  * @typedef {object} TableState  The synced traits of weave_nb.widgets.TableWidget.
  * @property {number} protocol
  * @property {ColumnInfo[]} columns
@@ -30,17 +30,10 @@ import css from "./table.css";
  * @property {unknown} selected_id
  * @property {number} height
  * @typedef {import("@anywidget/types").AnyModel<TableState>} TableModel
- * @typedef {{ generation: number, sentAt: number, user: boolean, offset?: number }} Pending
  */
-
-/** Request ids, unique across the views on the page: every view of a model receives every reply. */
-let lastRequest = 0;
-const nextRequestId = () => ++lastRequest;
 
 /** Rows per window request (the kernel answers any limit; this keeps replies small). */
 const BLOCK = 100;
-/** A user request pending longer than this shows "kernel busy". */
-const BUSY_AFTER_MS = 600;
 const ROW_HEIGHT = 32;
 const IMAGE_ROW_HEIGHT = 60;
 
@@ -81,12 +74,7 @@ class TableView {
     this.following = model.get("follow");
     /** `matched` when the user scrolled away from the tail: base of "N new rows". */
     this.matchedAtUnfollow = 0;
-    /** Bumped on every sort/filter/column change; replies for older generations are dropped. */
-    this.generation = 0;
-    /** @type {Map<number, Pending>} */
-    this.pending = new Map();
-    /** Waiters of image and cell requests, by request id. @type {Map<number, (reply: Reply) => void>} */
-    this.replies = new Map();
+    this.requests = new Requests((message) => model.send(message));
     /** @type {Map<string, { row: Row, el: HTMLElement }>} */
     this.rowEls = new Map();
     this.frame = 0;
@@ -99,7 +87,10 @@ class TableView {
       signal,
     );
     this.columnsMenu = new ColumnsMenu((name, hide) => this.setHidden(name, hide), signal);
-    this.detail = new Detail((message) => this.ask(message), signal);
+    this.detail = new Detail(
+      (message) => this.requests.ask({ ...message, row_id: toJsonValue(message.row_id) }),
+      signal,
+    );
     this.header = h("div", { class: "wnb-header", role: "row" });
     this.layer = h("div", { class: "wnb-layer", role: "rowgroup" });
     this.body = h("div", { class: "wnb-body" }, [this.layer]);
@@ -168,7 +159,7 @@ class TableView {
     const resize = new ResizeObserver(() => this.schedule());
     resize.observe(this.scroller);
     signal.addEventListener("abort", () => resize.disconnect());
-    const busyTimer = setInterval(() => this.updateBusy(), 200);
+    const busyTimer = setInterval(() => this.toolbar.showBusy(this.requests.busy()), 200);
     signal.addEventListener("abort", () => clearInterval(busyTimer));
   }
 
@@ -218,9 +209,8 @@ class TableView {
 
   /** Sort, filter or columns changed: everything cached belongs to the old query. */
   resetQuery() {
-    this.generation += 1;
+    this.requests.newGeneration();
     for (const w of this.cache.clear()) this.thumbnails.revoke(w.rows);
-    for (const [id, p] of this.pending) if (!p.user) this.pending.delete(id);
     this.toolbar.setFilter(this.model.get("filter"));
     this.applyColumns();
     this.loaded = false;
@@ -237,69 +227,24 @@ class TableView {
   /**
    * Ask the kernel for rows [offset, offset + limit) of the current query;
    * a negative offset counts from the end.
-   * @param {number} offset
-   * @param {number} limit
-   * @param {boolean} user  whether someone waits for it (drives "kernel busy").
+   * @param {number} offset @param {number} limit @param {boolean} user
    */
   request(offset, limit, user) {
-    const id = nextRequestId();
-    this.pending.set(id, { generation: this.generation, sentAt: performance.now(), user, offset });
-    this.model.send({
-      type: "window",
-      request: id,
-      offset,
-      limit,
-      sort: this.model.get("sort"),
-      filter: this.model.get("filter") || null,
-    });
-  }
-
-  /**
-   * Send an image or cell request and wait for its reply (or error).
-   * @param {Record<string, unknown>} message
-   * @returns {Promise<Reply>}
-   */
-  ask(message) {
-    const id = nextRequestId();
-    this.pending.set(id, { generation: this.generation, sentAt: performance.now(), user: true });
-    this.model.send({ ...message, request: id, row_id: toJsonValue(message.row_id) });
-    return new Promise((resolve) => {
-      this.replies.set(id, (reply) => {
-        this.replies.delete(id);
-        this.pending.delete(id);
-        resolve(reply);
-      });
-    });
-  }
-
-  /** @param {number} offset */
-  isPending(offset) {
-    for (const p of this.pending.values()) if (p.offset === offset && p.generation === this.generation) return true;
-    return false;
-  }
-
-  updateBusy() {
-    const now = performance.now();
-    let busy = false;
-    for (const p of this.pending.values()) if (p.user && now - p.sentAt > BUSY_AFTER_MS) busy = true;
-    this.toolbar.showBusy(busy);
+    const query = { sort: this.model.get("sort"), filter: this.model.get("filter") || null };
+    this.requests.window(offset, limit, user, query);
   }
 
   /** @param {any} msg @param {DataView[]} buffers */
   onMessage(msg, buffers) {
-    const waiter = this.replies.get(msg.request);
-    if (waiter && (msg.type === "image" || msg.type === "cell" || msg.type === "error")) waiter({ msg, buffers });
-    else if (msg.type === "rows") this.onRows(msg, buffers);
+    if (this.requests.resolve(msg, buffers)) return;
+    if (msg.type === "rows") this.onRows(msg, buffers);
     else if (msg.type === "tick") this.onTick(msg, buffers);
     else if (msg.type === "error") this.onError(msg);
   }
 
   /** @param {{ request: number, offset: number, total: number, matched: number, version: number }} msg @param {DataView[]} buffers */
   onRows(msg, buffers) {
-    const pending = this.pending.get(msg.request);
-    if (!pending) return; // another view of the same model asked
-    this.pending.delete(msg.request);
-    if (pending.generation !== this.generation) return;
+    if (!this.requests.settle(msg.request)) return; // another view's, or an older query's
     this.toolbar.showFilterError(null);
     this.updateCounts(msg.total, msg.matched, msg.version);
     this.store({ offset: msg.offset, rows: decodeRows(buffers[0]), version: msg.version });
@@ -336,10 +281,7 @@ class TableView {
       this.schedule();
       return;
     }
-    const pending = this.pending.get(msg.request);
-    if (!pending) return; // another view's request
-    this.pending.delete(msg.request);
-    if (pending.generation !== this.generation) return;
+    if (!this.requests.settle(msg.request)) return; // another view's, or an older query's
     this.toolbar.showFilterError(msg.message);
     this.updateCounts(this.total, 0, this.version); // nothing matches a query that failed
     this.loaded = true;
@@ -484,7 +426,7 @@ class TableView {
     const { complete, fresh } = this.cache.coverage(first, count, this.version);
     if (fresh || (this.following && complete)) return; // ticks refresh the tail
     const { offset, limit } = fetchRange(first, count, this.matched, BLOCK);
-    if (limit > 0 && !this.isPending(offset)) this.request(offset, limit, !complete);
+    if (limit > 0 && !this.requests.isPending(offset)) this.request(offset, limit, !complete);
   }
 
   // ---- interaction inside rows ------------------------------------------------

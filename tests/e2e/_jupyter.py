@@ -101,8 +101,11 @@ class JupyterServer:
 
     def notebook_url(self, name: str) -> str:
         """URL that opens the notebook ``name`` (relative to the root) in this front-end."""
-        route = "lab/tree" if self.frontend == "lab" else "notebooks"
-        return f"{self.base_url}/{route}/{name}?token={TOKEN}"
+        if self.frontend == "lab":
+            # `reset`: start from an empty workspace, so Lab does not restore earlier
+            # tests' notebooks as background tabs that could take the focus.
+            return f"{self.base_url}/lab/tree/{name}?reset&token={TOKEN}"
+        return f"{self.base_url}/notebooks/{name}?token={TOKEN}"
 
     def log(self) -> str:
         """The server's combined stdout/stderr so far."""
@@ -297,6 +300,8 @@ _JS_START_RUN = f"""([runId, cellIndex]) => {{
   const w = ({_JS_PANEL})();
   const runs = (window.__weaveNbRuns = window.__weaveNbRuns || {{}});
   runs[runId] = {{ done: false, ok: null, error: null }};
+  // Run commands act on the notebook that last had focus: make sure it is this one.
+  window.jupyterapp.shell.activateById(w.id);
   let command = 'notebook:run-all-cells';
   if (cellIndex !== null) {{
     const count = w.content.model.cells.length;
