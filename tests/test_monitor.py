@@ -11,12 +11,12 @@ import sys
 import textwrap
 import traceback
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from _support import rows
 from PIL import Image as PILImage
 
 from weave_nb.monitor import (
@@ -28,19 +28,6 @@ from weave_nb.monitor import (
     monitoring,
 )
 from weave_nb.store import StreamTable, is_image_type, open_table
-
-
-@pytest.fixture
-def table(tmp_path: Path) -> Iterator[StreamTable]:
-    with StreamTable("calls", root=tmp_path) as t:
-        yield t
-
-
-def rows(table: StreamTable) -> list[dict[str, Any]]:
-    table.flush()
-    logged: list[dict[str, Any]] = table.to_arrow().to_pylist()
-    return logged
-
 
 # -- rows of successful and failed calls -----------------------------------------------
 

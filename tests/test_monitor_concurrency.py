@@ -8,27 +8,15 @@ import subprocess
 import sys
 import textwrap
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _support import rows
 
 from weave_nb.monitor import current_record, monitor
 from weave_nb.store import StreamTable, open_table
-
-
-@pytest.fixture
-def table(tmp_path: Path) -> Iterator[StreamTable]:
-    with StreamTable("calls", root=tmp_path) as t:
-        yield t
-
-
-def rows(table: StreamTable) -> list[dict[str, Any]]:
-    table.flush()
-    logged: list[dict[str, Any]] = table.to_arrow().to_pylist()
-    return logged
 
 
 def by_input(table: StreamTable) -> dict[Any, dict[str, Any]]:

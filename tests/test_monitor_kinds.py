@@ -6,26 +6,12 @@ import asyncio
 import inspect
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
+from _support import rows
 
 from weave_nb.monitor import current_record, monitor
 from weave_nb.store import StreamTable
-
-
-@pytest.fixture
-def table(tmp_path: Path) -> Iterator[StreamTable]:
-    with StreamTable("calls", root=tmp_path) as t:
-        yield t
-
-
-def rows(table: StreamTable) -> list[dict[str, Any]]:
-    table.flush()
-    logged: list[dict[str, Any]] = table.to_arrow().to_pylist()
-    return logged
-
 
 # -- async def ---------------------------------------------------------------------------
 

@@ -6,7 +6,6 @@ import io
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from _support import wait_for
 from PIL import Image as PILImage
 
 import weave_nb as wnb
@@ -21,13 +21,6 @@ from weave_nb.widgets import TableWidget, _bundle
 from weave_nb.widgets._wire import PROTOCOL_VERSION, THUMBNAIL_PX
 
 Sent = list[tuple[dict[str, Any], list[bytes]]]
-
-
-@pytest.fixture
-def table(tmp_path: Path) -> Iterator[wnb.StreamTable]:
-    t = wnb.StreamTable("widget_test", root=tmp_path)
-    yield t
-    t.close()
 
 
 def attach(widget: TableWidget) -> Sent:
@@ -47,13 +40,6 @@ def ask(widget: TableWidget, sent: Sent, **msg: Any) -> tuple[dict[str, Any], li
 
 def decode(buffer: bytes) -> pa.Table:
     return pa.ipc.open_stream(buffer).read_all()
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
 
 
 def ticks(sent: Sent) -> list[tuple[dict[str, Any], list[bytes]]]:
@@ -183,7 +169,7 @@ def test_long_cells_travel_cut_and_whole_on_request(table: wnb.StreamTable) -> N
         assert reply == {
             "type": "error",
             "request": 5,
-            "message": "'missing' is not a column of table 'widget_test'",
+            "message": "'missing' is not a column of table 'calls'",
         }
     finally:
         w.close()

@@ -7,8 +7,6 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -25,13 +23,6 @@ from weave_nb.widgets._wire import (
     encode_ipc,
     sql_value,
 )
-
-
-@pytest.fixture
-def table(tmp_path: Path) -> Iterator[wnb.StreamTable]:
-    t = wnb.StreamTable("parts", root=tmp_path)
-    yield t
-    t.close()
 
 
 @pytest.mark.parametrize(
