@@ -266,7 +266,6 @@ class MonitoredFunction(Generic[P, R]):
             table = self.table if self._table is None else self._table
             # The traceback is read now: it gains the caller's frames as it propagates.
             failure = None if error is None else exception_info(error, _OWN_MODULES)
-            call = (record, args, kwargs, output, failure, start_ns, elapsed_ns, data)
             if (
                 self._preprocess is None
                 and self._postprocess is None
@@ -275,7 +274,17 @@ class MonitoredFunction(Generic[P, R]):
                 and SCALARS.issuperset(map(type, args))
                 and SCALARS.issuperset(map(type, kwargs.values()))
             ):  # plain values cannot be refused or change later: build the row later
-                table.log_deferred(functools.partial(self._storable_row, *call))
+                table.log_deferred(
+                    lambda: self._row(
+                        record,
+                        self._bind(args, kwargs),
+                        output,
+                        failure,
+                        start_ns,
+                        elapsed_ns,
+                        data,
+                    )
+                )
                 return
             inputs = self._bind(args, kwargs)
             if self._preprocess is not None:
@@ -318,22 +327,6 @@ class MonitoredFunction(Generic[P, R]):
         if data:
             row.update(data)
         return row
-
-    def _storable_row(
-        self,
-        record: Record,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        output: Any,
-        failure: dict[str, str] | None,
-        start_ns: int,
-        elapsed_ns: int,
-        data: Mapping[str, Any] | None,
-    ) -> dict[str, Any]:
-        """The row of a call with plain arguments and output, built in the store's flusher."""
-        return self._row(
-            record, self._bind(args, kwargs), output, failure, start_ns, elapsed_ns, data
-        )
 
     def annotate_record(self, record: Record, data: Mapping[str, Any]) -> None:
         """Append data to an already logged row; never raises."""
