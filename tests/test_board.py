@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from weave_nb.charts import ErrorRate, Histogram, Latency, Mean, Volume
+from weave_nb.charts import ErrorRate, Feedback, Histogram, Latency, Mean, Volume
 from weave_nb.charts.seed import MAX_PANELS, is_monitor_table, seed_panels
 from weave_nb.store import StreamTable
 from weave_nb.widgets.board import Board
@@ -65,9 +65,11 @@ def wait_for(condition: Any, timeout: float = 5.0) -> None:
 def test_monitor_tables_get_the_monitoring_panels(table: StreamTable) -> None:
     table.log(monitor_rows(20))
     assert is_monitor_table(table.schema)
-    panels = seed_panels(table, feedback_fields=["thumbs", "label"])
-    assert [type(p) for p in panels] == [Volume, Latency, ErrorRate, Volume, Volume]
-    assert [getattr(p, "group_by", None) for p in panels[3:]] == ["thumbs", "label"]
+    panels = seed_panels(table, thumbs="thumbs", labels=["label"])
+    assert [type(p) for p in panels] == [Volume, Latency, ErrorRate, Feedback, Feedback]
+    assert [getattr(p, "field", None) for p in panels[3:]] == ["thumbs", "label"]
+    without_thumbs = seed_panels(table, labels=["verdict"])
+    assert [getattr(p, "field", None) for p in without_thumbs[3:]] == ["verdict"]
 
 
 def test_generic_tables_get_a_panel_per_useful_column(table: StreamTable) -> None:
@@ -122,6 +124,31 @@ def test_monitor_board_header_and_feedback_panels(table: StreamTable, boards: li
     thumbs_panel = board.panels[3]
     wait_for(lambda: thumbs_panel.error == "" and thumbs_panel.data)
     assert thumbs_panel.data[0]["group"] == "up"
+
+
+def test_feedback_panels_say_how_to_give_feedback_until_it_arrives(
+    table: StreamTable, boards: list[Board]
+) -> None:
+    table.log(monitor_rows(20))
+    board = Board(table, feedback={"verdict": ["right", "wrong"]})
+    boards.append(board)
+    thumbs, verdict = board.panels[3:]
+    # Neither field exists yet: a friendly note, not "no column 'thumbs' in table ...".
+    for panel, field in ((thumbs, "thumbs"), (verdict, "verdict")):
+        assert panel.kind.field == field  # type: ignore[attr-defined]
+        assert panel.error == ""
+        assert panel.data == []
+        assert panel.spec  # the axes are drawn (faded) under the note
+    assert thumbs.empty == "No feedback yet — use 👍/👎 in the table below"
+    assert "verdict" in verdict.empty
+
+    first = table.window(0, 1).column("_id")[0].as_py()
+    table.annotate(first, {"verdict": "wrong"})
+    wait_for(lambda: verdict.data != [] and verdict.empty == "")
+    assert [row["group"] for row in verdict.data] == ["wrong"]
+    assert thumbs.empty != ""  # still no thumbs
+    wait_for(lambda: any(s["label"] == "verdict" for s in board.stats))
+    assert {s["label"]: s["value"] for s in board.stats}["verdict"] == "right 0  wrong 1"
 
 
 def test_generic_board_counts_rows(table: StreamTable, boards: list[Board]) -> None:
@@ -235,7 +262,7 @@ def test_a_board_made_before_the_first_row_is_seeded_when_rows_arrive(
     first = board.panels[0]
     table.log(monitor_rows(10))
     wait_for(lambda: len(board.panels) == 4)
-    assert [type(p.kind) for p in board.panels] == [Volume, Latency, ErrorRate, Volume]
+    assert [type(p.kind) for p in board.panels] == [Volume, Latency, ErrorRate, Feedback]
     assert first.comm is None
     wait_for(lambda: any(s["label"] == "error rate" for s in board.stats))
 

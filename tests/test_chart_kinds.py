@@ -11,12 +11,14 @@ import altair as alt
 import numpy as np
 import pandas as pd
 import pytest
+import vl_convert
 
 from weave_nb.charts import (
     DATA_NAME,
     Counts,
     Custom,
     ErrorRate,
+    Feedback,
     Histogram,
     Latency,
     Mean,
@@ -24,7 +26,9 @@ from weave_nb.charts import (
     Volume,
     make_kind,
 )
+from weave_nb.charts._spec import BAD, GOOD, NEUTRAL, palette, time_axis
 from weave_nb.charts.distribution import nice_step
+from weave_nb.charts.export import static_spec
 from weave_nb.store import StreamTable
 
 T0 = dt.datetime(2026, 1, 5, 12, 0, tzinfo=dt.timezone.utc)
@@ -312,6 +316,7 @@ def test_make_kind_names_and_errors() -> None:
     assert isinstance(make_kind("error_rate"), ErrorRate)
     assert isinstance(make_kind("histogram", column="v"), Histogram)
     assert isinstance(make_kind(points, rows=5), Custom)
+    assert make_kind("feedback", field="verdict").group_by == "verdict"  # type: ignore[attr-defined]
     with pytest.raises(ValueError, match="unknown chart kind 'pie'"):
         make_kind("pie")
     with pytest.raises(TypeError, match="chart kind 'volume'"):
@@ -331,6 +336,7 @@ def test_specs_are_valid_vega_lite_over_the_named_source() -> None:
         Mean("x"),
         Histogram("x"),
         Counts("x", group_by="g"),
+        Feedback("thumbs"),
     ]
     for kind in kinds:
         spec = kind.spec()
@@ -338,3 +344,135 @@ def test_specs_are_valid_vega_lite_over_the_named_source() -> None:
         assert spec["width"] == "container"
         assert spec["title"] == kind.title
         alt.Chart.from_dict(spec)  # schema validation
+
+
+# -- look: time axes and colours -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("every", "span", "label"),
+    [
+        (1, 3, "%H:%M:%S"),  # a few seconds of data: the clock to the second, never ".500"
+        (2, 120, "%H:%M:%S"),
+        (10, 600, "%H:%M"),
+        (60, 3600, "%H:%M"),
+        (1800, 86400, "%b %d %H:%M"),
+        (3600 * 3, 7 * 86400, "%b %d"),
+        (86400, 2 * 365 * 86400, "%Y-%m-%d"),
+        (3600, 60, "%b %d %H:%M"),  # an explicit wide bucket: ticks no closer than a bucket
+    ],
+)
+def test_time_axis_format_follows_bucket_width_and_span(every: int, span: int, label: str) -> None:
+    axis = time_axis(dt.timedelta(seconds=every), dt.timedelta(seconds=span))
+    assert axis.format == label
+    # Ticks are never closer than the format can tell apart.
+    assert axis.min_step_ms >= {"%H:%M:%S": 1000, "%H:%M": 60_000}.get(label, 3_600_000)
+
+
+def x_axis(spec: dict[str, Any]) -> dict[str, Any]:
+    axis: dict[str, Any] = spec["encoding"]["x"]["axis"]
+    return axis
+
+
+@pytest.mark.parametrize("kind", [Volume(), Latency("x"), ErrorRate(), Mean("x")])
+def test_time_charts_label_their_axis_for_the_data_span(table: StreamTable, kind: Any) -> None:
+    table.log([{"_timestamp": at(i * 0.25), "x": float(i), "status": "success"} for i in range(12)])
+    seconds = kind.render(table, Scope())
+    assert x_axis(seconds.spec)["format"] == "%H:%M:%S"
+    assert x_axis(seconds.spec)["tickMinStep"] == 1000
+    # In UTC, like the table's timestamps, whatever the browser's time zone.
+    assert seconds.spec["encoding"]["x"]["scale"] == {"type": "utc"}
+    tooltip_units = {t.get("timeUnit") for t in seconds.spec["encoding"]["tooltip"][:2]}
+    assert tooltip_units == {"utcyearmonthdatehoursminutesseconds"}
+    # Vega-Lite keeps the format when it compiles the spec (it drops unknown format types).
+    vega = vl_convert.vegalite_to_vega(static_spec(seconds))
+    assert "%H:%M:%S" in {axis.get("format") for axis in vega["axes"] if axis["scale"] == "x"}
+    # Buckets are at least a second wide, whatever the span.
+    assert {row["bucket_end"] - row["bucket"] for row in seconds.rows} == {1000.0}
+    table.log({"_timestamp": at(3 * 3600), "x": 1.0, "status": "success"})
+    hours = kind.render(table, Scope())
+    assert x_axis(hours.spec)["format"] == "%H:%M"
+    alt.Chart.from_dict(hours.spec)
+
+
+def test_mean_leaves_out_buckets_without_values(table: StreamTable) -> None:
+    table.log(
+        [
+            {"_timestamp": at(0), "label": "right"},
+            {"_timestamp": at(1), "label": "wrong"},
+            {"_timestamp": at(5), "label": None},
+            {"_timestamp": at(9), "label": None},
+        ]
+    )
+    accuracy = "CASE WHEN label = 'right' THEN 1.0 WHEN label = 'wrong' THEN 0.0 END"
+    rows = Mean(accuracy, every="1s").render(table, Scope()).rows
+    assert [(row["bucket"], row["value"]) for row in rows] == [(ms(at(0)), 1.0), (ms(at(1)), 0.0)]
+
+
+def test_histogram_axis_starts_at_the_first_bin() -> None:
+    # Vega-Lite pads bars by 5 px, which "nice" turns into a -20 on a 0-140 ms axis.
+    assert Histogram("x").spec()["encoding"]["x"]["scale"] == {"padding": 0}
+
+
+def test_mean_names_and_formats_its_value(table: StreamTable) -> None:
+    table.log([{"_timestamp": at(0), "ok": 1.0}, {"_timestamp": at(1), "ok": 0.0}])
+    spec = Mean("ok", label="accuracy", format=".0%").render(table, Scope()).spec
+    assert spec["encoding"]["y"]["title"] == "accuracy"
+    assert spec["encoding"]["y"]["axis"]["format"] == ".0%"
+    assert spec["encoding"]["tooltip"][2] == {
+        "field": "value",
+        "type": "quantitative",
+        "title": "accuracy",
+        "format": ".0%",
+    }
+    assert Mean("ok").spec()["encoding"]["y"]["title"] == "mean ok"
+
+
+def color_of(spec: dict[str, Any]) -> dict[str, str]:
+    scale = spec["encoding"]["color"]["scale"]
+    return dict(zip(scale["domain"], scale["range"], strict=True))
+
+
+def test_outcomes_are_green_and_red_everywhere(table: StreamTable) -> None:
+    table.log(
+        [
+            {"thumbs": "up", "status": "success", "verdict": "right", "model": "a", "x": 1.0},
+            {"thumbs": "down", "status": "error", "verdict": "wrong", "model": "b", "x": 2.0},
+            {"thumbs": "up", "status": "success", "verdict": "unsure", "model": "c", "x": 3.0},
+        ]
+    )
+    for field in ("thumbs", "status", "verdict"):
+        for kind in (Volume(group_by=field), Histogram("x", group_by=field)):
+            colors = color_of(kind.render(table, Scope()).spec)
+            good = {"thumbs": "up", "status": "success", "verdict": "right"}[field]
+            bad = {"thumbs": "down", "status": "error", "verdict": "wrong"}[field]
+            assert (colors[good], colors[bad]) == (GOOD, BAD)
+    assert color_of(Counts("status").render(table, Scope()).spec) == {"success": GOOD, "error": BAD}
+    # Neither good nor bad: neutral colours, never the outcome ones.
+    neutral = color_of(Volume(group_by="model").render(table, Scope()).spec)
+    assert not {GOOD, BAD} & set(neutral.values())
+    assert len(set(neutral.values())) == 3
+    assert color_of(Feedback("verdict").render(table, Scope()).spec)["unsure"] in NEUTRAL
+    assert palette(["x", "up", "y"]) == [NEUTRAL[0], GOOD, NEUTRAL[1]]
+
+
+def test_errors_are_red(table: StreamTable) -> None:
+    table.log([{"status": "error", "exception": {"type": "ValueError"}}, {"status": "success"}])
+    error_rate = ErrorRate().render(table, Scope()).spec
+    assert error_rate["mark"]["color"] == BAD
+    by_type = Counts("exception.type").render(table, Scope()).spec
+    assert by_type["encoding"]["color"] == {"value": BAD}
+
+
+def test_feedback_without_the_field_yet_is_an_empty_state(table: StreamTable) -> None:
+    table.log([{"x": 1.0}, {"x": 2.0}])
+    kind = Feedback("thumbs", empty_text="No feedback yet")
+    empty = kind.render(table, Scope())
+    assert (empty.rows, empty.empty) == ([], "No feedback yet")
+    first = table.window(0, 1).column("_id")[0].as_py()
+    table.annotate(first, {"thumbs": "up"})
+    table.flush()
+    drawn = kind.render(table, Scope())
+    assert drawn.empty == ""
+    assert [(row["group"], row["value"]) for row in drawn.rows] == [("up", 1.0)]
+    assert color_of(drawn.spec) == {"up": GOOD}

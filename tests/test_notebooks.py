@@ -24,7 +24,7 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Execut
     def run(name: str) -> Executed:
         if name not in done:
             workdir = tmp_path_factory.mktemp(name)
-            notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+            notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)  # type: ignore[no-untyped-call]
             client = NotebookClient(
                 notebook,
                 kernel_name="python3",
@@ -87,3 +87,14 @@ def test_boards_of_the_notebooks(
     board = boards[0]
     assert len(board["panels"]) == panels
     assert {stat["label"] for stat in board["stats"]} >= {"calls", "error rate", "p50 latency"}
+    models = notebook.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    panels_state = [models[ref.removeprefix("anywidget:")]["state"] for ref in board["panels"]]
+    # Every feedback field the table offers has a panel: a chart, or a note saying how to
+    # give feedback, never an error about a missing column.
+    assert [p["error"] for p in panels_state] == [""] * panels
+    table = models[board["table_widget"].removeprefix("anywidget:")]["state"]
+    shown = [c["name"] for c in table["columns"] if c["name"] not in table["hidden_columns"]]
+    if name == "digits_feedback":
+        # The reviewer sees the prediction and the digit first, next to the feedback controls.
+        assert shown[:2] == ["output", "image"]
+        assert any(p["empty"].startswith("No feedback yet") for p in panels_state)

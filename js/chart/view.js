@@ -4,6 +4,8 @@
 import { h, listen } from "../shared/dom.js";
 import { pickDatum, rowFields } from "./datum.js";
 import { resolveRuntime } from "./runtime.js";
+import { onThemeChange, themeConfig } from "./theme.js";
+import { specTitle } from "./title.js";
 import { textTooltip } from "./tooltip.js";
 import css from "./style.css";
 
@@ -20,6 +22,7 @@ export const DATA_NAME = "data";
  *   spec: Record<string, unknown>,
  *   data: Row[],
  *   error: string,
+ *   empty: string,
  * }} ChartState
  * @typedef {import("@anywidget/types").AnyModel<ChartState>} ChartModel
  * @typedef {import("@anywidget/types").Host} Host
@@ -34,8 +37,11 @@ export async function renderChart({ model, el, signal, host }) {
   injectStyle();
   const plot = h("div", { class: "weave-nb-chart-plot" });
   const message = h("div", { class: "weave-nb-chart-message" });
+  // The empty state (say, "No feedback yet"): the title and a note in the plot's place.
+  const empty = h("div", { class: "weave-nb-chart-empty", "data-role": "empty" });
   const root = h("div", { class: "weave-nb-chart", "data-weave-nb": "chart", "data-points": "0" }, [
     plot,
+    empty,
     message,
   ]);
   el.replaceChildren(root);
@@ -46,6 +52,16 @@ export async function renderChart({ model, el, signal, host }) {
     message.hidden = !text;
   };
   showMessage(model.get("error") || "");
+  const showEmpty = () => {
+    const text = model.get("empty") || "";
+    empty.replaceChildren(
+      h("div", { class: "weave-nb-chart-empty-title" }, specTitle(model.get("spec"))),
+      h("div", {}, text),
+    );
+    empty.hidden = !text;
+    root.classList.toggle("is-empty", Boolean(text));
+  };
+  showEmpty();
 
   let runtime;
   try {
@@ -75,7 +91,10 @@ export async function renderChart({ model, el, signal, host }) {
     const spec = model.get("spec");
     // No spec yet: the kernel could not compute the chart and says why in `error`.
     if (Object.keys(spec).length === 0) return;
-    const compiled = compile(/** @type {any} */ (spec)).spec;
+    // Read from the page, not the chart: a view may be built before it is attached.
+    const style = getComputedStyle(document.documentElement);
+    const config = themeConfig((name) => style.getPropertyValue(name));
+    const compiled = compile(/** @type {any} */ (spec), { config }).spec;
     const next = new vega.View(vega.parse(compiled), {
       container: plot,
       renderer: "svg",
@@ -101,8 +120,11 @@ export async function renderChart({ model, el, signal, host }) {
 
   enqueue(build);
   model.on("change:spec", () => enqueue(build));
+  onThemeChange(() => enqueue(build), signal);
   model.on("change:data", () => enqueue(() => setData(model.get("data"))));
   model.on("change:error", () => showMessage(model.get("error") || ""));
+  model.on("change:empty", showEmpty);
+  model.on("change:spec", showEmpty);
 
   // Width follows the container (board grid cells resize with the page).
   const resize = new ResizeObserver(() => {

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import statistics
 import tempfile
@@ -32,7 +33,7 @@ import pandas as pd
 import weave_nb as wnb
 from weave_nb.charts import ChartKind, Counts, ErrorRate, Histogram, Latency, Scope, Volume
 from weave_nb.widgets._runtime import vega_runtime
-from weave_nb.widgets.board import Board
+from weave_nb.widgets.board import Board, PanelSpec
 from weave_nb.widgets.chart import Chart
 
 TARGET_MS = 100.0
@@ -103,12 +104,17 @@ def pandas_baselines(df: pd.DataFrame) -> dict[str, Callable[[], object]]:
     by_bucket = df.groupby(pd.Grouper(key="_timestamp", freq="30min"))
     return {
         "volume": lambda: by_bucket.size(),
-        "latency": lambda: by_bucket["latency_ms"].quantile([0.5, 0.95, 0.99]),
+        "latency": lambda: by_bucket["latency_ms"].quantile(pd.Index([0.5, 0.95, 0.99])),
         "error_rate": lambda: by_bucket["status"].agg(lambda s: (s == "error").mean()),
         "volume by model_version": lambda: df.groupby(
             [pd.Grouper(key="_timestamp", freq="30min"), "model_version"]
         ).size(),
     }
+
+
+def render_new(kind: Callable[[], ChartKind], table: wnb.StreamTable) -> object:
+    """Render a new chart of ``kind``: nothing cached, as after creating it or a new filter."""
+    return kind().render(table, Scope())
 
 
 def state_bytes(widget: object) -> int:
@@ -118,7 +124,13 @@ def state_bytes(widget: object) -> int:
 
 def board_bytes(table: wnb.StreamTable) -> None:
     """Print the bytes a board of five charts and the table widget sends to the browser."""
-    panels = ["volume", "latency", "error_rate", Histogram("latency_ms"), Counts("status")]
+    panels: list[PanelSpec] = [
+        "volume",
+        "latency",
+        "error_rate",
+        Histogram("latency_ms"),
+        Counts("status"),
+    ]
     board = Board(table, panels=panels)
     runtime = state_bytes(vega_runtime())
     charts = [state_bytes(chart) for chart in board.panels]
@@ -161,8 +173,7 @@ def main() -> None:
             update = chart_update(chart)
             size = update()
             ms = median_ms(update, args.repeat, before=new_rows(table, step))
-            # A new kind has nothing cached: what creating the chart or a new filter costs.
-            full = median_ms(lambda kind=kind: kind().render(table, Scope()), args.repeat)
+            full = median_ms(functools.partial(render_new, kind, table), args.repeat)
             base = median_ms(baselines[name], args.repeat)
             worst = max(worst, ms)
             print(

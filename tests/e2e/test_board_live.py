@@ -49,6 +49,9 @@ board = Board(t)
 board"""
 
 
+GIVE_FEEDBACK = "t.annotate(t.window(0, 1).column('_id')[0].as_py(), {'thumbs': 'up'})"
+
+
 def unique(name: str) -> str:
     return f"{name}_{uuid.uuid4().hex[:8]}"
 
@@ -58,11 +61,68 @@ def board_of(nb: NotebookPage, name: str) -> Any:
     return nb.page.locator(BOARD).filter(has_text=name)
 
 
-def screenshot(nb: NotebookPage, label: str, target: Any) -> None:
+def screenshot(nb: NotebookPage, label: str, target: Any, width: int = 1280) -> None:
     """Screenshot ``target`` whole: a board is taller than the default viewport."""
-    nb.page.set_viewport_size({"width": 1280, "height": 2000})
+    nb.page.set_viewport_size({"width": width, "height": 2000})
     target.scroll_into_view_if_needed()
     nb.screenshot(label, target)
+
+
+def fit_board(nb: NotebookPage, board: Any, width: int) -> int:
+    """Size the page so the board is ``width`` px wide (Lab's side bars take the rest)."""
+    viewport = width + 430
+    for _ in range(3):
+        nb.page.set_viewport_size({"width": viewport, "height": 2000})
+        actual = round(board.bounding_box()["width"])
+        if abs(actual - width) <= 8:
+            break
+        viewport += width - actual
+    return viewport
+
+
+# What is wrong with the board's layout, as text ([] when nothing): overlapping panels, a
+# chart wider than its panel (clipped), header stats or the table sticking out of the board.
+_LAYOUT_PROBLEMS = """(board) => {
+  const box = (el) => el.getBoundingClientRect();
+  const outer = box(board);
+  const problems = [];
+  const inside = (name, r) => {
+    if (r.left < outer.left - 1 || r.right > outer.right + 1) problems.push(`${name} sticks out`);
+  };
+  const panels = [...board.querySelectorAll(".weave-nb-board-panel")].map(box);
+  panels.forEach((a, i) => panels.slice(i + 1).forEach((b, j) => {
+    const overlap = Math.min(a.right, b.right) - Math.max(a.left, b.left) > 1
+      && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1;
+    if (overlap) problems.push(`panels ${i} and ${i + j + 1} overlap`);
+  }));
+  board.querySelectorAll(".weave-nb-board-panel").forEach((panel, i) => {
+    const p = box(panel);
+    inside(`panel ${i}`, p);
+    const svg = panel.querySelector("svg");
+    if (!svg) { problems.push(`panel ${i} has no chart`); return; }
+    const s = box(svg);
+    if (s.right > p.right + 1 || s.width < p.width * 0.6) {
+      problems.push(`chart ${i} is ${Math.round(s.width)} px in a ${Math.round(p.width)} px panel`);
+    }
+  });
+  board.querySelectorAll("[data-stat]").forEach((el) => inside(`stat ${el.dataset.stat}`, box(el)));
+  const table = board.querySelector('[data-weave-nb="table"]');
+  if (table) inside("table", box(table));
+  const columns = new Set(panels.map((r) => Math.round(r.left))).size;
+  return { problems, columns };
+}"""
+
+
+# The colour vega paints under a chart: its background rect, else the svg's own style.
+_BACKDROP = """(svg) => {
+  const rect = svg.querySelector("rect.background");
+  return (rect && rect.getAttribute("fill")) || getComputedStyle(svg).backgroundColor;
+}"""
+
+
+def layout(board: Any) -> dict[str, Any]:
+    found: dict[str, Any] = board.evaluate(_LAYOUT_PROBLEMS)
+    return found
 
 
 def points(chart: object) -> int:
@@ -115,10 +175,64 @@ for m in range(50, 59):
     screenshot(nb, "after", board)
 
 
+def check_layout_at_two_widths(nb: NotebookPage, board: Any) -> None:
+    """Two columns of panels in a notebook-width board, three in a wide one; nothing
+    overlaps or is clipped, and the charts follow their panel's width."""
+    for width, columns in ((850, 2), (1400, 3)):
+        viewport = fit_board(nb, board, width)
+        nb.page.wait_for_function(
+            f"(b) => ({_LAYOUT_PROBLEMS})(b).problems.length === 0",
+            arg=board.element_handle(),
+            timeout=10_000,
+        )
+        assert layout(board) == {"problems": [], "columns": columns}
+        screenshot(nb, f"width-{width}", board, viewport)
+
+
+def check_dark_theme(nb: NotebookPage, board: Any) -> None:
+    """In JupyterLab Dark the charts' text follows the theme and no white canvas shows."""
+    charts = board.locator(CHART)
+    app = "window.jupyterapp.commands"
+    label = charts.nth(0).locator(".role-axis-label text").first
+    light_fill = label.get_attribute("fill")
+    try:
+        nb.page.evaluate(
+            f"() => {app}.execute('apputils:change-theme', {{theme: 'JupyterLab Dark'}})"
+        )
+        nb.page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'")
+        expect(label).not_to_have_attribute("fill", light_fill or "")
+        muted = nb.page.evaluate(
+            "() => getComputedStyle(document.body).getPropertyValue('--jp-ui-font-color2').trim()"
+        )
+        expect(charts.nth(0).locator(".role-axis-label text").first).to_have_attribute(
+            "fill", muted
+        )
+        backdrop = charts.nth(0).locator("svg").first.evaluate(_BACKDROP)
+        assert backdrop not in {"white", "#fff", "#ffffff", "rgb(255, 255, 255)"}, backdrop
+        screenshot(nb, "dark", board)
+    finally:
+        nb.page.evaluate(
+            f"() => {app}.execute('apputils:change-theme', {{theme: 'JupyterLab Light'}})"
+        )
+        nb.page.wait_for_function("() => document.body.dataset.jpThemeLight === 'true'")
+
+
+def check_feedback_empty_state_goes_live(nb: NotebookPage, board: Any, cell: int) -> None:
+    """The feedback panel says how to give feedback; running ``cell`` (which gives some)
+    turns the note into the chart, live."""
+    feedback = board.locator(CHART).nth(3)
+    note = feedback.locator('[data-role="empty"]')
+    expect(note).to_contain_text("No feedback yet — use 👍/👎 in the table below")
+    expect(note).to_contain_text("Feedback over time")  # the panel keeps its title
+    nb.run_cell(cell)
+    expect(note).to_be_hidden()
+    expect(feedback).to_have_attribute("data-points", "1")
+
+
 @pytest.mark.frontends("lab")
 def test_clicking_the_error_spike_filters_the_table(nb: NotebookPage) -> None:
     name = unique("board_click")
-    nb.open_new("board_click", [SEED.format(name=name), "board.table_widget.filter"])
+    nb.open_new("board_click", [SEED.format(name=name), "board.table_widget.filter", GIVE_FEEDBACK])
     nb.run_cell(0)
     board = board_of(nb, name)
     errors = board.locator(CHART).nth(2)
@@ -146,6 +260,12 @@ def test_clicking_the_error_spike_filters_the_table(nb: NotebookPage) -> None:
     expect(board.locator('[data-role="selection"]')).to_be_hidden()
     expect(rows.first).to_be_visible()
     assert rows.count() > 3
+
+    # The same board (a notebook and a kernel cost ~10 s, so they are shared): layout at two
+    # widths, the dark theme, and the feedback panel's empty state turning into a chart.
+    check_layout_at_two_widths(nb, board)
+    check_dark_theme(nb, board)
+    check_feedback_empty_state_goes_live(nb, board, cell=2)
 
 
 @pytest.mark.frontends("lab")

@@ -14,7 +14,7 @@ from weave_nb.charts._kind import AggregateChart, ChartKind, Rendered, Scope, Se
 from weave_nb.charts._spec import DATA_NAME
 from weave_nb.charts.custom import Custom
 from weave_nb.charts.distribution import Counts, Histogram
-from weave_nb.charts.timeseries import ErrorRate, Latency, Mean, Volume
+from weave_nb.charts.timeseries import ErrorRate, Feedback, Latency, Mean, Volume
 
 __all__ = [
     "DATA_NAME",
@@ -24,6 +24,7 @@ __all__ = [
     "Counts",
     "Custom",
     "ErrorRate",
+    "Feedback",
     "Histogram",
     "Latency",
     "Mean",
@@ -36,7 +37,7 @@ __all__ = [
 
 #: Built-in kinds by the name ``table.chart(name, ...)`` takes.
 KINDS: dict[str, type[ChartKind]] = {
-    kind.name: kind for kind in (Volume, Latency, ErrorRate, Mean, Histogram, Counts)
+    kind.name: kind for kind in (Volume, Latency, ErrorRate, Mean, Histogram, Counts, Feedback)
 }
 
 

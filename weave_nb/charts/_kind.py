@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from weave_nb.charts._records import to_records
+from weave_nb.charts._spec import TimeAxis
 from weave_nb.charts._sql import and_all, time_range
 
 if TYPE_CHECKING:
@@ -17,7 +18,10 @@ if TYPE_CHECKING:
 
     from weave_nb.store import StreamTable
 
-__all__ = ["AggregateChart", "ChartKind", "Rendered", "Scope", "Selection"]
+__all__ = ["PLAIN", "AggregateChart", "ChartKind", "Look", "Rendered", "Scope", "Selection"]
+
+# Drawings kept per kind; a kind sees a handful of looks over its life.
+_MAX_SPECS = 16
 
 
 @dataclass(frozen=True)
@@ -55,11 +59,32 @@ class Selection:
 
 
 @dataclass(frozen=True)
+class Look:
+    """What a kind's drawing takes from its data: the time axis and the coloured values.
+
+    The browser rebuilds a view only when this changes (a coarser time axis as the data's
+    span grows, a new feedback label), not on every update.
+    """
+
+    time: TimeAxis | None = None
+    colors: tuple[str, ...] = ()
+
+
+PLAIN = Look()
+"""The look of a kind whose drawing does not depend on its data."""
+
+
+@dataclass(frozen=True)
 class Rendered:
-    """A Vega-Lite spec reading the named data source, and the rows to put in it."""
+    """A Vega-Lite spec reading the named data source, and the rows to put in it.
+
+    ``empty`` is what to show instead of the chart while there are no rows ("" for an
+    empty plot).
+    """
 
     spec: dict[str, Any]
     rows: list[dict[str, Any]]
+    empty: str = ""
 
 
 class ChartKind(ABC):
@@ -88,20 +113,37 @@ class ChartKind(ABC):
 
 
 class AggregateChart(ChartKind):
-    """A kind whose spec is fixed and whose rows are one aggregated Arrow table."""
+    """A kind whose rows are one aggregated Arrow table, drawn by a spec per :class:`Look`."""
+
+    #: Shown instead of the chart while there are no rows ("" draws empty axes).
+    empty_text = ""
 
     @abstractmethod
     def data(self, table: StreamTable, scope: Scope) -> pa.Table:
         """The aggregated rows to draw, computed in the kernel."""
 
+    def look(self, data: pa.Table) -> Look:
+        """What the drawing of ``data`` depends on (nothing by default)."""
+        return PLAIN
+
     @abstractmethod
-    def spec(self) -> dict[str, Any]:
+    def spec(self, look: Look = PLAIN) -> dict[str, Any]:
         """The Vega-Lite spec (without data values) drawing :meth:`data`'s rows."""
 
     @functools.cached_property
-    def _spec(self) -> dict[str, Any]:
-        # Built (and schema-validated by altair) once: a kind's drawing does not change.
-        return self.spec()
+    def _specs(self) -> dict[Look, dict[str, Any]]:
+        return {}
+
+    def _spec(self, look: Look) -> dict[str, Any]:
+        # Built (and schema-validated by altair) once per look, not on every update.
+        spec = self._specs.get(look)
+        if spec is None:
+            if len(self._specs) >= _MAX_SPECS:
+                self._specs.clear()
+            spec = self._specs[look] = self.spec(look)
+        return spec
 
     def render(self, table: StreamTable, scope: Scope) -> Rendered:
-        return Rendered(self._spec, to_records(self.data(table, scope)))
+        data = self.data(table, scope)
+        empty = self.empty_text if data.num_rows == 0 else ""
+        return Rendered(self._spec(self.look(data)), to_records(data), empty)

@@ -7,20 +7,32 @@ relation ``t``), so only the bins or the top categories travel to the browser.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import altair as alt
 import pyarrow as pa
 
-from weave_nb.charts._kind import AggregateChart, Scope, Selection
-from weave_nb.charts._spec import axis_title, finish, source
+from weave_nb.charts._kind import PLAIN, AggregateChart, Look, Scope, Selection
+from weave_nb.charts._spec import (
+    BAD,
+    axis_title,
+    color_domain,
+    color_scale,
+    finish,
+    source,
+    value_color,
+)
 from weave_nb.charts._sql import and_all, column_expr, equals, literal, quote_ident
 
 if TYPE_CHECKING:
     from weave_nb.store import StreamTable
 
 __all__ = ["Counts", "Histogram", "nice_step"]
+
+# Counts of a column named like this (exception.type, error_code) are drawn in the error red.
+_ERRORS = re.compile(r"(error|exception)", re.I)
 
 
 def nice_step(span: float, bins: int) -> float:
@@ -93,14 +105,18 @@ class Histogram(AggregateChart):
         columns["count"] = counts.column("count")
         return pa.table(columns)
 
-    def spec(self) -> dict[str, Any]:
-        color = {"color": alt.Color("group:N", title=self.group_by)} if self.group_by else {}
+    def look(self, data: pa.Table) -> Look:
+        return Look(colors=_group_colors(data, self.group_by))
+
+    def spec(self, look: Look = PLAIN) -> dict[str, Any]:
+        color = _group_color(self.group_by, look)
         group_tip = [alt.Tooltip("group:N", title=self.group_by)] if self.group_by else []
         chart = (
             source()
             .mark_bar(orient="vertical", stroke="white", strokeWidth=0.5)
             .encode(
-                x=alt.X("bin_start:Q", title=axis_title(self.column)),
+                # No padding: with the bar's default 5 px, "nice" widens 0-140 to -20-160.
+                x=alt.X("bin_start:Q", title=axis_title(self.column), scale=alt.Scale(padding=0)),
                 x2="bin_end:Q",
                 y=alt.Y("count:Q", title="rows", stack=True),
                 tooltip=[
@@ -179,8 +195,22 @@ class Counts(AggregateChart):
         )
         return table.sql(query)
 
-    def spec(self) -> dict[str, Any]:
-        color = {"color": alt.Color("group:N", title=self.group_by)} if self.group_by else {}
+    def look(self, data: pa.Table) -> Look:
+        if self.group_by is not None:
+            return Look(colors=_group_colors(data, self.group_by))
+        values = tuple(str(v) for v in data.column("value").to_pylist())
+        # Values that are outcomes (success/error, up/down) are coloured as such.
+        return Look(colors=values if any(value_color(v) for v in values) else ())
+
+    def spec(self, look: Look = PLAIN) -> dict[str, Any]:
+        if self.group_by is not None:
+            color = _group_color(self.group_by, look)
+        elif look.colors:
+            color = {"color": alt.Color("value:N", scale=color_scale(look.colors), legend=None)}
+        elif _ERRORS.search(self.column):
+            color = {"color": alt.value(BAD)}
+        else:
+            color = {}
         group_tip = [alt.Tooltip("group:N", title=self.group_by)] if self.group_by else []
         chart = (
             source()
@@ -211,6 +241,19 @@ class Counts(AggregateChart):
             conditions.append(equals(self._group_sql, datum["group"]))
             label += f", {self.group_by} = {datum['group']}"
         return Selection(and_all(conditions) or "", label)
+
+
+def _group_colors(data: pa.Table, group_by: str | None) -> tuple[str, ...]:
+    """The groups drawn, sorted: the domain of the colour scale."""
+    if group_by is None:
+        return ()
+    return color_domain(data.column("group").unique().to_pylist())
+
+
+def _group_color(group_by: str | None, look: Look) -> dict[str, Any]:
+    if group_by is None:
+        return {}
+    return {"color": alt.Color("group:N", title=group_by, scale=color_scale(look.colors))}
 
 
 def _empty_bins(grouped: bool) -> pa.Table:

@@ -1,7 +1,8 @@
 """Which panels a new board starts with, chosen from the table's schema.
 
 * ``@monitor`` tables: volume, latency percentiles, error rate, and feedback over time for
-  each feedback field of the table widget.
+  each feedback field of the table widget (👍/👎 and each label field); a feedback panel
+  says how to give feedback until the first arrives.
 * Any other table: volume, then one panel per numeric column (percentiles over time for
   durations, the mean over time otherwise; never a sum, which is meaningless for
   latencies) and per low-cardinality text column (counts of each value), up to
@@ -19,7 +20,7 @@ import pyarrow as pa
 from weave_nb.charts._kind import ChartKind
 from weave_nb.charts._sql import quote_ident
 from weave_nb.charts.distribution import Counts
-from weave_nb.charts.timeseries import ErrorRate, Latency, Mean, Volume
+from weave_nb.charts.timeseries import ErrorRate, Feedback, Latency, Mean, Volume
 
 if TYPE_CHECKING:
     from weave_nb.store import StreamTable
@@ -44,22 +45,24 @@ def is_monitor_table(schema: pa.Schema) -> bool:
     return all(name in schema.names for name in MONITOR_COLUMNS)
 
 
-def seed_panels(table: StreamTable, *, feedback_fields: Sequence[str] = ()) -> list[ChartKind]:
+def seed_panels(
+    table: StreamTable, *, thumbs: str | None = None, labels: Sequence[str] = ()
+) -> list[ChartKind]:
     """The chart kinds a board over ``table`` starts with.
 
-    ``feedback_fields`` are the annotation fields the board's table widget writes (thumbs and
-    label choices); monitor boards chart each of them over time.
+    ``thumbs`` and ``labels`` are the annotation fields the feedback controls of the
+    board's table widget write (👍/👎, and a choice box per label field); monitor boards
+    chart each of them over time.
     """
     schema = table.schema
     if is_monitor_table(schema):
         panels: list[ChartKind] = [Volume(title="Calls"), Latency("latency_ms"), ErrorRate()]
+        if thumbs is not None:
+            hint = "No feedback yet — use 👍/👎 in the table below"
+            panels.append(Feedback(thumbs, title="Feedback over time", empty_text=hint))
         panels += [
-            Volume(
-                group_by=field,
-                where=f"{quote_ident(field)} IS NOT NULL",
-                title=f"Feedback over time ({field})",
-            )
-            for field in feedback_fields
+            Feedback(field, empty_text=f"No {field} yet — choose one in the table below")
+            for field in labels
         ]
         return panels
     panels = [Volume()]

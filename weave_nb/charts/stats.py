@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from weave_nb.charts._sql import quote_ident
+from weave_nb.charts._sql import literal, quote_ident
 
 if TYPE_CHECKING:
     from weave_nb.charts._kind import Scope
@@ -24,12 +25,18 @@ class Stat:
 
 
 def monitor_stats(
-    table: StreamTable, scope: Scope, *, thumbs: str | None = None, error_alert: float = 0.05
+    table: StreamTable,
+    scope: Scope,
+    *,
+    thumbs: str | None = None,
+    labels: Mapping[str, Sequence[str]] | None = None,
+    error_alert: float = 0.05,
 ) -> list[Stat]:
-    """Calls, error rate, p50/p95 latency and thumbs counts of an ``@monitor`` table, one query.
+    """Calls, error rate, p50/p95 latency and feedback counts of an ``@monitor`` table, one query.
 
-    ``thumbs`` is the annotation field holding ``"up"``/``"down"`` feedback; the counts are
-    left out until that column exists. The error rate is toned "bad" above ``error_alert``.
+    ``thumbs`` is the annotation field holding ``"up"``/``"down"`` feedback, ``labels`` maps
+    label fields to their choices; the counts of a field are left out until that column
+    exists. The error rate is toned "bad" above ``error_alert``.
     """
     names = table.schema.names
     status, latency = quote_ident("status"), quote_ident("latency_ms")
@@ -46,6 +53,10 @@ def monitor_stats(
             f"count(*) FILTER (WHERE {field} = 'up')",
             f"count(*) FILTER (WHERE {field} = 'down')",
         ]
+    counted = {name: list(choices) for name, choices in (labels or {}).items() if name in names}
+    for name, choices in counted.items():
+        field = quote_ident(name)
+        parts += [f"count(*) FILTER (WHERE {field} = {literal(c)})" for c in choices]
     where = scope.where() or "TRUE"
     values = list(
         table.sql(f"SELECT {', '.join(parts)} FROM t WHERE {where}").to_pylist()[0].values()
@@ -61,8 +72,15 @@ def monitor_stats(
         Stat("p50 latency", _ms(p50)),
         Stat("p95 latency", _ms(p95)),
     ]
+    rest = values[4:]
     if with_thumbs:
-        stats.append(Stat("feedback", f"👍 {values[4]:,}  👎 {values[5]:,}"))
+        stats.append(Stat("feedback", f"👍 {rest[0]:,}  👎 {rest[1]:,}"))
+        rest = rest[2:]
+    for name, choices in counted.items():
+        counts = rest[: len(choices)]
+        rest = rest[len(choices) :]
+        text = "  ".join(f"{choice} {n:,}" for choice, n in zip(choices, counts, strict=True))
+        stats.append(Stat(name, text))
     return stats
 
 

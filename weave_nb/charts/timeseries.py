@@ -23,14 +23,25 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from weave_nb.charts._incremental import AggregateQuery, BucketCache, bucket_width
-from weave_nb.charts._kind import AggregateChart, Scope, Selection
-from weave_nb.charts._spec import axis_title, finish, source, time_tooltip, time_x
+from weave_nb.charts._kind import PLAIN, AggregateChart, Look, Scope, Selection
+from weave_nb.charts._spec import (
+    BAD,
+    TimeAxis,
+    axis_title,
+    color_domain,
+    color_scale,
+    finish,
+    source,
+    time_axis,
+    time_tooltip,
+    time_x,
+)
 from weave_nb.charts._sql import and_all, column_expr, equals, quote_ident, time_range
 
 if TYPE_CHECKING:
     from weave_nb.store import StreamTable
 
-__all__ = ["ErrorRate", "Latency", "Mean", "Volume"]
+__all__ = ["ErrorRate", "Feedback", "Latency", "Mean", "Volume"]
 
 _PERCENTILES = (50, 90, 95, 99)
 
@@ -84,7 +95,8 @@ class _TimeSeries(AggregateChart):
         """One row per (bucket, group, series): ``values`` maps series label to stat column.
 
         Kinds that draw series (``has_series``) also get a ``series`` column with the label,
-        which the legend and the tooltip show.
+        which the legend and the tooltip show. Buckets without a value (a mean over nulls
+        only) are left out rather than drawn at an empty spot of the axis.
         """
         bucket = result.column(0)
         bucket_end = pc.add(bucket, pa.scalar(every, pa.duration("us")))
@@ -99,14 +111,31 @@ class _TimeSeries(AggregateChart):
             if self.has_series:
                 columns["series"] = pa.array([label] * result.num_rows, pa.string())
             columns["value"] = result.column(stat).cast(pa.float64())
-            parts.append(pa.table(columns))
+            part = pa.table(columns)
+            parts.append(part.filter(pc.is_valid(part.column("value"))))
         return pa.concat_tables(parts)
 
-    def _color(self) -> dict[str, Any]:
-        """Color by group when grouped (dashes then tell series apart), else by series."""
+    def look(self, data: pa.Table) -> Look:
+        groups = (
+            ()
+            if self.group_by is None
+            else color_domain(pc.unique(data.column("group")).to_pylist())
+        )
+        return Look(time=_time_axis_of(data), colors=groups)
+
+    def _x(self, look: Look, *, span: bool = True) -> dict[str, Any]:
+        return time_x(look.time or _time_axis_of(None), span=span)
+
+    def _color(self, look: Look) -> dict[str, Any]:
+        """Color by group when grouped (dashes then tell series apart), else by series.
+
+        Groups that read as outcomes (up/down, right/wrong, success/error) are green and
+        red; the others take neutral colours.
+        """
         series = self.has_series
         if self.group_by is not None:
-            encoding: dict[str, Any] = {"color": alt.Color("group:N", title=self.group_by)}
+            color = alt.Color("group:N", title=self.group_by, scale=color_scale(look.colors))
+            encoding: dict[str, Any] = {"color": color}
             if series:
                 encoding["strokeDash"] = alt.StrokeDash("series:N", title=None)
             return encoding
@@ -158,15 +187,16 @@ class Volume(_TimeSeries):
         result, every = self._aggregate(table, scope, ("count",), None)
         return self._long(result, every, {"rows": "count"})
 
-    def spec(self) -> dict[str, Any]:
+    def spec(self, look: Look = PLAIN) -> dict[str, Any]:
         chart = (
             source()
             .mark_bar(orient="vertical", stroke="white", strokeWidth=0.5)
             .encode(
-                **time_x(),
-                y=alt.Y("value:Q", title="rows", stack=True),
+                **self._x(look),
+                # Whole rows: no "0.5" ticks when a bucket holds a handful.
+                y=alt.Y("value:Q", title="rows", stack=True, axis=alt.Axis(tickMinStep=1)),
                 tooltip=self._tooltip(alt.Tooltip("value:Q", title="rows")),
-                **self._color(),
+                **self._color(look),
             )
         )
         return finish(chart, self.title)
@@ -208,18 +238,18 @@ class Latency(_TimeSeries):
         result, every = self._aggregate(table, scope, stats, column)
         return self._long(result, every, {stat: stat for stat in stats})
 
-    def spec(self) -> dict[str, Any]:
+    def spec(self, look: Look = PLAIN) -> dict[str, Any]:
         chart = (
             source()
             .mark_line(point=True)
             .encode(
-                **time_x(span=False),
+                **self._x(look, span=False),
                 y=alt.Y("value:Q", title=axis_title(self.column)),
                 tooltip=self._tooltip(
                     alt.Tooltip("series:N", title="percentile"),
                     alt.Tooltip("value:Q", title=axis_title(self.column), format=",.4~f"),
                 ),
-                **self._color(),
+                **self._color(look),
             )
         )
         return finish(chart, self.title)
@@ -259,7 +289,7 @@ class ErrorRate(_TimeSeries):
         result, every = self._aggregate(table, scope, ("mean", "sum", "count"), flag)
         return self._long(result, every, {"error rate": "mean"}, {"errors": "sum", "rows": "count"})
 
-    def spec(self) -> dict[str, Any]:
+    def spec(self, look: Look = PLAIN) -> dict[str, Any]:
         tooltip = self._tooltip(
             alt.Tooltip("value:Q", title="error rate", format=".1%"),
             alt.Tooltip("errors:Q", title="errors", format=",d"),
@@ -275,15 +305,15 @@ class ErrorRate(_TimeSeries):
         base = source()
         if self.group_by is None:
             chart = base.mark_bar(
-                orient="vertical", color="#d62728", stroke="white", strokeWidth=0.5
-            ).encode(**time_x(), y=y, tooltip=tooltip)
+                orient="vertical", color=BAD, stroke="white", strokeWidth=0.5
+            ).encode(**self._x(look), y=y, tooltip=tooltip)
         else:
             # Rates of different groups do not add up, so groups are lines, not stacks.
             chart = base.mark_line(point=True).encode(
-                **time_x(span=False),
+                **self._x(look, span=False),
                 y=y,
                 tooltip=tooltip,
-                **self._color(),
+                **self._color(look),
             )
         return finish(chart, self.title)
 
@@ -295,7 +325,11 @@ class ErrorRate(_TimeSeries):
 
 
 class Mean(_TimeSeries):
-    """Mean of a numeric column (or SQL expression) per time bucket; nulls are ignored."""
+    """Mean of a numeric column (or SQL expression) per time bucket; nulls are ignored.
+
+    ``label`` names the value on the axis and in the tooltip (default: "mean <column>"),
+    ``format`` is its d3 number format (e.g. ``".0%"`` for a rate; default ``",.4~f"``).
+    """
 
     name = "mean"
 
@@ -307,9 +341,13 @@ class Mean(_TimeSeries):
         group_by: str | None = None,
         where: str | None = None,
         title: str | None = None,
+        label: str | None = None,
+        format: str | None = None,
     ) -> None:
         super().__init__(every=every, group_by=group_by, where=where)
         self.column = column
+        self.label = label or axis_title(column, "mean")
+        self.format = format
         self._title = title or f"mean {column}"
 
     @property
@@ -321,21 +359,76 @@ class Mean(_TimeSeries):
         result, every = self._aggregate(table, scope, ("mean", "count"), column)
         return self._long(result, every, {"mean": "mean"}, {"rows": "count"})
 
-    def spec(self) -> dict[str, Any]:
+    def spec(self, look: Look = PLAIN) -> dict[str, Any]:
         chart = (
             source()
             .mark_line(point=True)
             .encode(
-                **time_x(span=False),
-                y=alt.Y("value:Q", title=axis_title(self.column, "mean")),
+                **self._x(look, span=False),
+                y=alt.Y(
+                    "value:Q",
+                    title=self.label,
+                    axis=alt.Axis() if self.format is None else alt.Axis(format=self.format),
+                ),
                 tooltip=self._tooltip(
-                    alt.Tooltip("value:Q", title="mean", format=",.4~f"),
+                    alt.Tooltip("value:Q", title=self.label, format=self.format or ",.4~f"),
                     alt.Tooltip("rows:Q", title="rows", format=",d"),
                 ),
-                **self._color(),
+                **self._color(look),
             )
         )
         return finish(chart, self.title)
+
+
+class Feedback(Volume):
+    """Rows with feedback per time bucket, stacked by the feedback value (👍/👎, labels).
+
+    ``field`` is the annotation field the table widget's feedback controls write. Until
+    someone gives feedback (the field may not even exist yet) the panel says how to,
+    and turns into the chart with the first feedback.
+    """
+
+    name = "feedback"
+
+    def __init__(
+        self,
+        field: str = "thumbs",
+        *,
+        every: str | dt.timedelta | None = None,
+        where: str | None = None,
+        title: str | None = None,
+        empty_text: str | None = None,
+    ) -> None:
+        super().__init__(
+            every=every,
+            group_by=field,
+            where=and_all([f"{quote_ident(field)} IS NOT NULL", where]),
+            title=title or f"Feedback over time ({field})",
+        )
+        self.field = field
+        self.empty_text = empty_text or f"No {field} feedback yet"
+
+    def data(self, table: StreamTable, scope: Scope) -> pa.Table:
+        if self.field not in table.schema.names:
+            return pa.table(
+                {
+                    "bucket": pa.array([], pa.timestamp("us", "UTC")),
+                    "bucket_end": pa.array([], pa.timestamp("us", "UTC")),
+                    "group": pa.array([], pa.string()),
+                    "value": pa.array([], pa.float64()),
+                }
+            )
+        return super().data(table, scope)
+
+
+def _time_axis_of(data: pa.Table | None) -> TimeAxis:
+    """The time axis for long-form rows: from their bucket width and the span they cover."""
+    if data is None or data.num_rows == 0:
+        return time_axis(dt.timedelta(seconds=1), dt.timedelta(0))  # the finest axis
+    start, end = data.column("bucket"), data.column("bucket_end")
+    every = end[0].as_py() - start[0].as_py()
+    span = pc.max(end).as_py() - pc.min(start).as_py()
+    return time_axis(every, span)
 
 
 def _default_error(names: Sequence[str]) -> str:

@@ -101,8 +101,8 @@ class Board(anywidget.AnyWidget):  # type: ignore[misc]
             filter=filter,
         )
         self._table = table
-        self._feedback_fields = [f for f in (config["thumbs"], *config["labels"]) if f]
         self._thumbs: str | None = config["thumbs"]
+        self._labels: dict[str, list[str]] = dict(config["labels"])
         self._monitor = is_monitor_table(table.schema)
         # A board made before the first row (say, right after decorating a function with
         # @monitor) is seeded again once rows show what kind of table this is.
@@ -196,7 +196,7 @@ class Board(anywidget.AnyWidget):  # type: ignore[misc]
         return Chart(self._table, panel, **options)
 
     def _seed(self) -> list[ChartKind]:
-        return seed_panels(self._table, feedback_fields=self._feedback_fields)
+        return seed_panels(self._table, thumbs=self._thumbs, labels=list(self._labels))
 
     def _seed_again_once_rows_arrived(self) -> None:
         if not self._seed_pending or not _user_columns(self._table):
@@ -271,7 +271,9 @@ class Board(anywidget.AnyWidget):  # type: ignore[misc]
             scope = self.scope
             try:
                 if self._monitor:
-                    stats = monitor_stats(self._table, scope, thumbs=self._thumbs)
+                    stats = monitor_stats(
+                        self._table, scope, thumbs=self._thumbs, labels=self._labels
+                    )
                 else:
                     stats = [Stat("rows", f"{self._table.count(scope.where()):,}")]
             except ValueError:

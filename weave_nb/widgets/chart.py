@@ -41,9 +41,10 @@ class Chart(anywidget.AnyWidget):  # type: ignore[misc]
         The table to chart.
     kind:
         ``"volume"``, ``"latency"``, ``"error_rate"``, ``"mean"``, ``"histogram"``,
-        ``"counts"`` (see :mod:`weave_nb.charts`), a :class:`~weave_nb.charts.ChartKind`,
-        or a function ``DataFrame -> altair chart`` evaluated on a bounded recent slice
-        (``window="1h"`` or ``rows=N``, see :mod:`weave_nb.charts.custom`).
+        ``"counts"``, ``"feedback"`` (see :mod:`weave_nb.charts`), a
+        :class:`~weave_nb.charts.ChartKind`, or a function ``DataFrame -> altair chart``
+        evaluated on a bounded recent slice (``window="1h"`` or ``rows=N``, see
+        :mod:`weave_nb.charts.custom`).
     live:
         Follow the table as it changes (default) or draw it once.
     **options:
@@ -56,6 +57,8 @@ class Chart(anywidget.AnyWidget):  # type: ignore[misc]
     spec = traitlets.Dict().tag(sync=True)
     data = traitlets.List(traitlets.Dict()).tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
+    empty = traitlets.Unicode("").tag(sync=True)
+    """Shown instead of the plot while the kind has no rows to draw (e.g. no feedback yet)."""
     selection = traitlets.Instance(Selection, allow_none=True)
     """What the user last clicked in the chart (a filter over the table), or ``None``."""
 
@@ -111,11 +114,13 @@ class Chart(anywidget.AnyWidget):  # type: ignore[misc]
                 with self.hold_sync():
                     self.error = _message(error)
                     self.data = []
+                    self.empty = ""
                 return
             with self.hold_sync():
                 self.spec = rendered.spec
                 self.data = rendered.rows
                 self.error = ""
+                self.empty = rendered.empty
 
     def save(
         self, path: str | os.PathLike[str], *, scale: float = 2.0, width: int = EXPORT_WIDTH
