@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from _support import wait_for
 
 from weave_nb.charts import ErrorRate, Feedback, Histogram, Latency, Mean, Volume
 from weave_nb.charts.seed import MAX_PANELS, is_monitor_table, seed_panels
@@ -38,25 +37,11 @@ def monitor_rows(n: int) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def table(tmp_path: Path) -> Iterator[StreamTable]:
-    with StreamTable("calls", root=tmp_path) as t:
-        yield t
-
-
-@pytest.fixture
 def boards() -> Iterator[list[Board]]:
     made: list[Board] = []
     yield made
     for board in made:
         board.close()
-
-
-def wait_for(condition: Any, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.02)
 
 
 # -- seeding -----------------------------------------------------------------------

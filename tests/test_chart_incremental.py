@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,12 +11,6 @@ from weave_nb.charts import Latency, Mean, Scope, Volume, _incremental
 from weave_nb.store import StreamTable
 
 T0 = dt.datetime(2026, 1, 5, 12, 0, tzinfo=dt.timezone.utc)
-
-
-@pytest.fixture
-def table(tmp_path: Path) -> Iterator[StreamTable]:
-    with StreamTable("live", root=tmp_path) as t:
-        yield t
 
 
 @pytest.fixture

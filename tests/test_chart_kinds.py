@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +31,6 @@ from weave_nb.charts.export import static_spec
 from weave_nb.store import StreamTable
 
 T0 = dt.datetime(2026, 1, 5, 12, 0, tzinfo=dt.timezone.utc)
-
-
-@pytest.fixture
-def table(tmp_path: Path) -> Iterator[StreamTable]:
-    with StreamTable("events", root=tmp_path) as t:
-        yield t
 
 
 def at(seconds: float) -> dt.datetime:

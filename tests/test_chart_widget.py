@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _support import wait_for
 
 from weave_nb.charts import Scope
 from weave_nb.store import StreamTable
@@ -19,25 +20,11 @@ from weave_nb.widgets.chart import MAX_UPDATES_PER_SECOND, Chart
 
 
 @pytest.fixture
-def table(tmp_path: Path) -> Iterator[StreamTable]:
-    with StreamTable("calls", root=tmp_path) as t:
-        yield t
-
-
-@pytest.fixture
 def charts() -> Iterator[list[Chart]]:
     made: list[Chart] = []
     yield made
     for chart in made:
         chart.close()
-
-
-def wait_for(condition: Any, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.02)
 
 
 def state_bytes(widget: Any) -> int:

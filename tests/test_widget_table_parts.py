@@ -84,6 +84,18 @@ def test_describe_columns_leads_monitor_tables_with_the_call_summary() -> None:
     assert [c["name"] for c in describe_columns(plain)] == ["output", "name", "status"]
 
 
+def test_describe_columns_leads_the_data_with_image_columns() -> None:
+    schema = pa.schema(
+        [
+            ("_id", pa.string()),
+            ("label", pa.string()),
+            ("digit", IMAGE_TYPE),
+            ("score", pa.float64()),
+        ]
+    )
+    assert [c["name"] for c in describe_columns(schema)] == ["_id", "digit", "label", "score"]
+
+
 def test_sql_value_quotes_ids() -> None:
     assert sql_value("it's") == "'it''s'"
     assert sql_value(42) == "42"
