@@ -9,6 +9,17 @@ import pytest
 
 from weave_nb.store import StreamTable
 
+_E2E_DIR = Path(__file__).parent / "e2e"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser tests last.
+
+    Playwright's sync API keeps an event loop running in the main thread until
+    the session ends, so an ``asyncio.run`` in a later test would fail.
+    """
+    items.sort(key=lambda item: item.path.is_relative_to(_E2E_DIR))
+
 
 @pytest.fixture
 def table(tmp_path: Path) -> Iterator[StreamTable]:

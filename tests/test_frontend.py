@@ -18,6 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 STATIC = ROOT / "weave_nb" / "static"
 BUNDLES = ("table.js", "chart.js", "board.js", "vega_runtime.js")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def _npm(*args: str) -> subprocess.CompletedProcess[str]:
@@ -26,9 +27,12 @@ def _npm(*args: str) -> subprocess.CompletedProcess[str]:
         if os.environ.get("WEAVE_NB_E2E") == "1":
             pytest.fail("npm and node_modules are required (run `pip install -e .` to build)")
         pytest.skip("npm or node_modules missing")
-    return subprocess.run(
-        [npm, *args], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
+    env = {**os.environ, "NO_COLOR": "1", "FORCE_COLOR": "0"}
+    result = subprocess.run(
+        [npm, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False
     )
+    result.stdout = _ANSI.sub("", result.stdout)
+    return result
 
 
 def test_vitest_passes() -> None:

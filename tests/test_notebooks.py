@@ -95,6 +95,6 @@ def test_boards_of_the_notebooks(
     table = models[board["table_widget"].removeprefix("anywidget:")]["state"]
     shown = [c["name"] for c in table["columns"] if c["name"] not in table["hidden_columns"]]
     if name == "digits_feedback":
-        # The reviewer sees the prediction and the digit first, next to the feedback controls.
-        assert shown[:2] == ["output", "image"]
+        # The reviewer sees the digit and the prediction first, next to the feedback controls.
+        assert shown[:2] == ["image", "output"]
         assert any(p["empty"].startswith("No feedback yet") for p in panels_state)
