@@ -29,6 +29,7 @@ class ColumnCache:
         self._used = 0
         self._entries: OrderedDict[tuple[str, str], pa.ChunkedArray] = OrderedDict()
         self._sizes: dict[str, int] = {}
+        self._warming: threading.Thread | None = None
         self._lock = threading.Lock()
 
     def column(self, segment: Segment, name: str, want: pa.DataType | None) -> pa.ChunkedArray:
@@ -40,7 +41,7 @@ class ColumnCache:
                 self._entries.move_to_end(key)
         if cached is None:
             if name in segment.schema.names:
-                cached = pq.read_table(segment.path, columns=[name]).column(0)
+                cached = segment.read([name]).column(0)
             else:
                 cached = pa.chunked_array([pa.nulls(segment.num_rows, want or pa.null())])
             self._store(key, cached)
@@ -52,6 +53,30 @@ class ColumnCache:
         Beyond that, keeping them would evict each other on every request.
         """
         return sum(self._decoded_size(s) for s in segments) <= self._budget // 2
+
+    def holds(self, segments: Sequence[Segment]) -> bool:
+        """Whether every column of these segments is decoded in the cache now."""
+        with self._lock:
+            return all(
+                (str(s.path), name) in self._entries for s in segments for name in s.schema.names
+            )
+
+    def warm(self, segments: Sequence[Segment]) -> None:
+        """Decode these segments' columns in a background thread (once at a time)."""
+        if self._warming is not None and self._warming.is_alive():
+            return
+        self._warming = threading.Thread(
+            target=self._decode, args=(list(segments),), name="weave_nb-warm", daemon=True
+        )
+        self._warming.start()
+
+    def _decode(self, segments: list[Segment]) -> None:
+        for segment in segments:
+            for name in segment.schema.names:
+                try:
+                    self.column(segment, name, None)
+                except OSError:  # compacted away meanwhile: nothing to keep
+                    return
 
     def _decoded_size(self, segment: Segment) -> int:
         size = self._sizes.get(str(segment.path))

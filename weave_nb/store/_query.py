@@ -385,9 +385,12 @@ class QueryEngine:
         ends = np.cumsum([s.num_rows for s in sources])
         which = np.searchsorted(ends, positions, side="right")
         touched = np.unique(which)
-        cached = self._cache.fits(
-            [s for s in (sources[i] for i in touched) if isinstance(s, Segment)]
-        )
+        segments = [s for s in (sources[i] for i in touched) if isinstance(s, Segment)]
+        # Decoded whole, the segments serve later windows of a sorted view with a `take`;
+        # the first request asks DuckDB for just its rows while they decode in the background.
+        cached = self._cache.fits(segments) and self._cache.holds(segments)
+        if not cached and self._cache.fits(segments):
+            self._cache.warm(segments)
         pieces, order = [], []
         for i in touched:
             picked = np.flatnonzero(which == i)
@@ -405,9 +408,8 @@ class QueryEngine:
     def _fetch_rows(self, segment: Segment, local: np.ndarray[Any, Any], cached: bool) -> pa.Table:
         """Rows of one segment by row number.
 
-        With ``cached`` (the segments of this request fit the column cache), the
-        segment is decoded once and kept, so scrolling a sorted view costs a
-        ``take``; otherwise DuckDB decodes only the pages holding the rows.
+        With ``cached`` (the segment is decoded in the column cache), a ``take``;
+        otherwise DuckDB decodes only the pages holding the rows.
         """
         if cached:
             columns = {n: self._cache.column(segment, n, None) for n in segment.schema.names}

@@ -67,7 +67,8 @@ class Segment:
 
     def read(self, columns: Sequence[str] | None = None) -> pa.Table:
         """The whole segment as a table."""
-        return pq.read_table(self.path, columns=columns)
+        # ParquetFile, not read_table: the latter loads pyarrow.dataset (and pandas).
+        return pq.ParquetFile(self.path).read(columns=columns)
 
     def read_slice(self, start: int, stop: int) -> pa.Table:
         """Rows ``[start, stop)`` of this segment, reading only the row groups they span."""
