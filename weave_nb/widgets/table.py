@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Literal
 
 import anywidget
@@ -113,7 +114,10 @@ class TableWidget(anywidget.AnyWidget):  # type: ignore[misc]
         self._schema = table.schema
         self._thumbnails = ThumbnailCache()
         self._rows_worker = ThreadPoolExecutor(1, thread_name_prefix="weave_nb-table-rows")
-        self._rows_job: Future[None] | None = None
+        # Guards the hand-over between the ticker and the row worker, so that a
+        # count sent while rows are read is always followed by newer rows.
+        self._rows_lock = threading.Lock()
+        self._rows_busy = False
         self._rows_behind = False
         self.on_msg(self._on_message)
         self._ticker = Ticker(table, self._push, on_stop=self.close)
@@ -228,20 +232,27 @@ class TableWidget(anywidget.AnyWidget):  # type: ignore[misc]
         """
         if self._table.closed:
             return
-        if self._rows_job is not None and not self._rows_job.done():
+        with self._rows_lock:
+            busy = self._rows_busy
+            self._rows_behind = busy
+            self._rows_busy = True
+        if busy:
             total = len(self._table)
             self.send(self._tick(total, self._table.version, None if self.filter else total))
-            self._rows_behind = True
-            return
-        self._rows_behind = False
-        self._rows_job = self._rows_worker.submit(self._push_rows)
-        self._rows_job.add_done_callback(self._after_rows)
-
-    def _after_rows(self, _job: Future[None]) -> None:
-        if self._rows_behind:  # counts sent meanwhile are newer than these rows
-            self._ticker.poke()
+        else:
+            self._rows_worker.submit(self._push_rows)
 
     def _push_rows(self) -> None:
+        try:
+            self._send_rows()
+        finally:
+            with self._rows_lock:
+                self._rows_busy = False
+                behind, self._rows_behind = self._rows_behind, False
+            if behind:  # counts sent meanwhile are newer than these rows
+                self._ticker.poke()
+
+    def _send_rows(self) -> None:
         try:
             schema = self._table.schema
             if schema != self._schema:
