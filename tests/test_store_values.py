@@ -284,6 +284,24 @@ def test_conflict_rule_for_lists_of_mixed_items(tmp_path: Path) -> None:
     assert [json.loads(v) for v in values] == [[1, "a"], [2]]
 
 
+@pytest.mark.parametrize(
+    "values",
+    [["", b""], [b"x", "y"], [{"a": "x"}, {"a": b"y"}], [[b"a", "b"]]],
+    ids=["str-bytes", "bytes-str", "in-struct", "in-list"],
+)
+def test_str_mixed_with_bytes_stays_str(tmp_path: Path, values: list[Any]) -> None:
+    # Arrow alone would store these str as bytes (they would come back as b"...").
+    arrow = _roundtrip(tmp_path, [{"v": v} for v in values])
+    assert arrow.schema.field("v").type == pa.string()
+    stored = arrow.column("v").to_pylist()
+    for have, want in zip(stored, values, strict=True):
+        if isinstance(want, str):
+            assert have == want
+        else:
+            assert isinstance(have, str)
+            assert have != ""
+
+
 def test_bool_then_int_is_not_lost(tmp_path: Path) -> None:
     arrow = _roundtrip(tmp_path, [{"v": True}, {"v": 5}], flush_each=True)
     assert [str(v) for v in arrow.column("v").to_pylist()] in (["True", "5"], ["1", "5"])

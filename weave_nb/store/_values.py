@@ -222,8 +222,11 @@ def column_to_arrow(values: list[Any], images: bool = True) -> pa.Array:
         array = pa.array(values, type=type_)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
         return pa.array([to_text(v) for v in values], type=pa.string())
-    if _has_empty_struct(array.type):
-        # Parquet cannot hold a struct with no fields ({}); keep the value as JSON text.
+    if _has_empty_struct(array.type) or (
+        type_ is None and _holds_binary(array.type) and _has_str_in_binary(array.type, values)
+    ):
+        # Parquet cannot hold a struct with no fields ({}), and Arrow silently turns
+        # str mixed with bytes into bytes: keep such values as text (conflict rule).
         return pa.array([to_text(v) for v in values], type=pa.string())
     return array
 
@@ -249,6 +252,31 @@ def _has_empty_struct(type_: pa.DataType) -> bool:
         )
     if pa.types.is_list(type_) or pa.types.is_large_list(type_):
         return _has_empty_struct(type_.value_type)
+    return False
+
+
+def _holds_binary(type_: pa.DataType) -> bool:
+    if pa.types.is_binary(type_) or pa.types.is_large_binary(type_):
+        return True
+    if pa.types.is_struct(type_):
+        return any(_holds_binary(type_.field(i).type) for i in range(type_.num_fields))
+    if pa.types.is_list(type_) or pa.types.is_large_list(type_):
+        return _holds_binary(type_.value_type)
+    return False
+
+
+def _has_str_in_binary(type_: pa.DataType, values: list[Any]) -> bool:
+    """Whether a ``str`` sits where Arrow inferred bytes (it would come back as bytes)."""
+    if pa.types.is_binary(type_) or pa.types.is_large_binary(type_):
+        return any(type(v) is str for v in values)
+    if pa.types.is_struct(type_):
+        dicts = [v for v in values if isinstance(v, dict)]
+        return any(
+            _has_str_in_binary(field.type, [d.get(field.name) for d in dicts]) for field in type_
+        )
+    if pa.types.is_list(type_) or pa.types.is_large_list(type_):
+        items = [item for v in values if isinstance(v, list | tuple) for item in v]
+        return _has_str_in_binary(type_.value_type, items)
     return False
 
 
