@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -158,6 +159,7 @@ _ANY_VALUE = st.one_of(
 @_SETTINGS
 @given(batches=st.lists(st.lists(_ANY_VALUE, min_size=1, max_size=6), min_size=1, max_size=4))
 @example(batches=[[False], ["", b""]])  # Arrow infers bytes for str mixed with bytes
+@example(batches=[[dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc), math.nan]])  # ValueError
 def test_conflicting_values_are_never_dropped(batches: list[list[Any]]) -> None:
     """Any mix of values in one column: every row kept, nulls exactly where None was logged."""
     values = [v for batch in batches for v in batch]

@@ -6,21 +6,27 @@ binder is generated that builds the dict with one literal when the call passes
 only positional arguments — the common case, and the one the overhead budget
 is measured on; every other call goes through :meth:`inspect.Signature.bind`.
 An optional ``convert`` is applied to every value that is not a plain scalar
-(the monitor turns image arrays into image cells with it).
+(the monitor turns image arrays into image cells with it). Rows built later in
+batches bind column by column instead (:func:`make_column_binder`), with no
+dict per call.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
 from ._monitor_values import SCALARS
 
-__all__ = ["Bind", "is_method", "make_binder"]
+__all__ = ["Bind", "ColumnBind", "is_method", "make_binder", "make_column_binder"]
 
 Bind = Callable[[tuple[Any, ...], dict[str, Any]], dict[str, Any]]
 """``bind(args, kwargs) -> {parameter: value}``."""
+
+ColumnBind = Callable[[list[tuple[Any, ...]]], "dict[str, list[Any]] | None"]
+"""``bind_columns([args, ...]) -> {parameter: [value, ...]}`` or ``None``."""
 
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
@@ -53,24 +59,69 @@ def make_binder(
     (``kwargs`` only when given) so the error row still shows them.
     """
     skip = 1 if skip_first else 0
-    try:
-        signature: inspect.Signature | None = inspect.signature(fn)
-    except (TypeError, ValueError):  # some builtins and C callables have none
-        signature = None
+    signature = _signature(fn)
     slow = _SlowBinder(signature, skip, convert)
-    if signature is None:
+    positional = _positional(signature, skip)
+    if positional is None:
         return slow
+    names, defaults = positional
+    return _compile(names, skip=skip, defaults=defaults, convert=convert, slow=slow)
+
+
+def make_column_binder(fn: Callable[..., Any], *, skip_first: bool) -> ColumnBind | None:
+    """A function turning many calls' positional arguments into input columns.
+
+    ``bind_columns([args, ...]) -> {parameter: [value, ...]}``, defaults applied,
+    or ``None`` when some call does not fit (the caller binds those row by row).
+    ``None`` instead of a function when ``fn`` has parameters that are not plain
+    positional ones, or defaults that are not plain scalars.
+    """
+    skip = 1 if skip_first else 0
+    positional = _positional(_signature(fn), skip)
+    if positional is None or not SCALARS.issuperset(map(type, positional[1])):
+        return None
+    return _ColumnBinder(*positional, skip)
+
+
+def _signature(fn: Callable[..., Any]) -> inspect.Signature | None:
+    try:
+        return inspect.signature(fn)
+    except (TypeError, ValueError):  # some builtins and C callables have none
+        return None
+
+
+def _positional(
+    signature: inspect.Signature | None, skip: int
+) -> tuple[list[str], tuple[Any, ...]] | None:
+    """Parameter names and defaults, if every parameter is a plain positional one."""
+    if signature is None:
+        return None
     params = list(signature.parameters.values())[skip:]
     if not all(p.kind in _POSITIONAL and p.name.isidentifier() for p in params):
-        return slow
+        return None
     defaults = tuple(p.default for p in params if p.default is not inspect.Parameter.empty)
-    return _compile(
-        [p.name for p in params],
-        skip=skip,
-        defaults=defaults,
-        convert=convert,
-        slow=slow,
-    )
+    return [p.name for p in params], defaults
+
+
+class _ColumnBinder:
+    __slots__ = ("_defaults", "_least", "_most", "_names", "_skip")
+
+    def __init__(self, names: list[str], defaults: tuple[Any, ...], skip: int) -> None:
+        self._names = names
+        self._defaults = defaults
+        self._skip = skip
+        self._most = skip + len(names)
+        self._least = self._most - len(defaults)
+
+    def __call__(self, calls: list[tuple[Any, ...]]) -> dict[str, list[Any]] | None:
+        lengths = set(map(len, calls))
+        if not lengths or min(lengths) < self._least or max(lengths) > self._most:
+            return None
+        if len(lengths) > 1 or self._most not in lengths:
+            most, least, defaults = self._most, self._least, self._defaults
+            calls = [a if len(a) == most else a + defaults[len(a) - least :] for a in calls]
+        skip = self._skip
+        return {name: list(map(itemgetter(skip + i), calls)) for i, name in enumerate(self._names)}
 
 
 def _compile(

@@ -57,7 +57,8 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, cast, overload
 
 from weave_nb.store import StreamTable
 
-from ._monitor_bind import is_method, make_binder
+from ._monitor_bind import is_method, make_binder, make_column_binder
+from ._monitor_columns import FAILURE_FIELDS, CallColumns, CallPayload
 from ._monitor_record import (
     NON_RECORDING,
     SWITCH,
@@ -160,6 +161,15 @@ class MonitoredFunction(Generic[P, R]):
             fn, skip_first=is_method(fn), convert=as_cell if preprocess is None else None
         )
         self._runner, self._collects = runner_for(fn)
+        # Calls with plain scalar values have their rows built later, column-wise,
+        # unless a hook must see the values now or an attribute needs normalizing.
+        self._defers = (
+            preprocess is None
+            and postprocess is None
+            and not self._collects
+            and SCALARS.issuperset(map(type, self._attributes.values()))
+        )
+        self._write_deferred: Callable[[CallPayload], None] | None = None
         self._lock = threading.Lock()
         self._warned: set[str] = set()
         if inspect.iscoroutinefunction(fn) and inspect.isfunction(fn):
@@ -263,29 +273,31 @@ class MonitoredFunction(Generic[P, R]):
         """
         try:
             data = record.take_data()
-            table = self.table if self._table is None else self._table
-            # The traceback is read now: it gains the caller's frames as it propagates.
-            failure = None if error is None else exception_info(error, _OWN_MODULES)
-            if (
-                self._preprocess is None
-                and self._postprocess is None
-                and not self._collects
+            if (  # plain values cannot be refused or change later: build the row later
+                data is None
                 and type(output) in SCALARS
                 and SCALARS.issuperset(map(type, args))
-                and SCALARS.issuperset(map(type, kwargs.values()))
-            ):  # plain values cannot be refused or change later: build the row later
-                table.log_deferred(
-                    lambda: self._row(
-                        record,
-                        self._bind(args, kwargs),
-                        output,
-                        failure,
-                        start_ns,
-                        elapsed_ns,
-                        data,
+                and (not kwargs or SCALARS.issuperset(map(type, kwargs.values())))
+            ):
+                write = self._write_deferred or self._deferred_writer()
+                if write is not None:
+                    write(
+                        (
+                            record.id,
+                            record.trace_id,
+                            record.parent_id,
+                            args,
+                            kwargs or None,
+                            output,
+                            # The traceback is read now: it gains the caller's frames later.
+                            None if error is None else _failure_fields(error),
+                            start_ns,
+                            elapsed_ns,
+                        )
                     )
-                )
-                return
+                    return
+            table = self.table if self._table is None else self._table
+            failure = None if error is None else exception_info(error, _OWN_MODULES)
             inputs = self._bind(args, kwargs)
             if self._preprocess is not None:
                 inputs = self._preprocessed(inputs)
@@ -298,6 +310,22 @@ class MonitoredFunction(Generic[P, R]):
                 self._write_fallback(table.log, row, refused, self._is_user_column)
         except Exception as error:  # the monitor must never fail the monitored call
             self._warn("log", f"could not log a call of {self.name}: {error!r}")
+
+    def _deferred_writer(self) -> Callable[[CallPayload], None] | None:
+        """The writer of rows built later, or ``None`` when hooks need rows built now."""
+        if not self._defers:
+            return None
+        table = self.table
+        with self._lock:
+            if self._write_deferred is None:
+                columns = CallColumns(
+                    self.name,
+                    self._bind,
+                    make_column_binder(self.__wrapped__, skip_first=is_method(self.__wrapped__)),
+                    self._attributes,
+                )
+                self._write_deferred = table.deferred_writer(columns)
+            return self._write_deferred
 
     def _row(
         self,
@@ -546,6 +574,11 @@ def monitor(
         )
 
     return decorate
+
+
+def _failure_fields(error: BaseException) -> tuple[str, ...]:
+    failure = exception_info(error, _OWN_MODULES)
+    return tuple(failure[field] for field in FAILURE_FIELDS)
 
 
 def _check_attributes(attributes: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -15,7 +15,7 @@ Variants:
   otel-span     an OpenTelemetry SDK span with the same attributes, BatchSpanProcessor
                 and an exporter that drops spans (needs the ``bench`` extra)
   monitor       ``@monitor`` into a persisted StreamTable (the target: overhead <= 5 µs)
-  monitor-only  ``@monitor`` into a table whose ``log``/``log_deferred`` do nothing: the
+  monitor-only  ``@monitor`` into a table whose ``log`` and deferred writes do nothing: the
                 monitor's own share
   store.log     one ``StreamTable.log`` of a row like the monitor's: the store's share
   store.log-flat  the same row with only plain scalars (no nested dict, no datetimes): the
@@ -94,14 +94,18 @@ def otel_span(
     return wrapper, provider.force_flush
 
 
+def _drop(payload: Any) -> None:
+    return None
+
+
 class NullTable(StreamTable):
     """An in-memory table that drops rows, to time the monitor without the store."""
 
     def log(self, row: Any) -> None:
         return None
 
-    def log_deferred(self, make_row: Any) -> None:
-        return None
+    def deferred_writer(self, build: Any) -> Callable[[Any], None]:
+        return _drop
 
 
 def log_monitor_like_row(table: StreamTable, a: int, b: float) -> None:

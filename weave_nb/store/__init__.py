@@ -3,6 +3,7 @@
 from ._image import IMAGE_TYPE, Image, is_image_type
 from ._query import STATS, choose_bucket
 from ._table import StreamTable, open_table, parse_every
+from ._values import rows_to_columns, struct_column
 
 __all__ = [
     "IMAGE_TYPE",
@@ -13,4 +14,6 @@ __all__ = [
     "is_image_type",
     "open_table",
     "parse_every",
+    "rows_to_columns",
+    "struct_column",
 ]

@@ -1,13 +1,21 @@
 """One append-only stream of a table: accepted rows → Arrow tables → segments.
 
 A table has two streams, its rows and its annotations. Each keeps three stages:
-``pending`` (``(time_ns, row)`` pairs accepted by ``log()``; appending to a
-list is atomic, so ``log()`` takes no lock, and ``drain`` removes exactly the
-items it read with one ``del pending[:n]``),
+``pending`` (items accepted by ``log()``; appending to a list is atomic, so
+``log()`` takes no lock, and ``drain`` removes exactly the items it read with one
+``del pending[:n]``),
 ``unwritten`` (converted to Arrow, not yet in a segment — for an in-memory table
 this is where the data lives), and the segment index (on disk, every writer).
 Conversion and writing happen under ``convert_lock``, never under the lock
 ``log()`` takes, so a caller is never held up by Arrow or by the disk.
+
+A pending item is either a row — a dict holding its log time in nanoseconds
+under the key ``""``, which no accepted row has — or a deferred item
+``(time_ns, builder, payload)`` that a registered builder turns into columns in
+``drain``. Neither form costs the garbage collector anything while it waits: a
+dict of plain values and a tuple of plain values are not tracked, whereas a
+``(time, row)`` pair would be, and a long queue of tracked objects makes every
+full collection slower.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -27,11 +36,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ._segments import Segment, SegmentIndex, SegmentWriter
-from ._values import ImageTally, column_to_arrow, normalize_row
+from ._values import column_to_arrow, rows_to_columns
 
-__all__ = ["Stream", "StreamSnapshot"]
+__all__ = ["STAMP", "Builder", "Stream", "StreamSnapshot"]
 
 TIMESTAMP_TYPE = pa.timestamp("us", tz="UTC")
+
+STAMP = ""
+"""Key of a pending row's log time (ns); ``log()`` refuses an empty column name."""
+
+Builder = Callable[[list[Any]], Mapping[str, "Sequence[Any] | pa.Array"]]
+"""Turns the payloads of deferred items into columns, one value per payload each."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +74,7 @@ class Stream:
         generate_ids: bool,
         writable: bool,
     ) -> None:
-        self.pending: list[tuple[int, dict[str, Any]]] = []
+        self.pending: list[dict[str, Any] | tuple[int, int, Any]] = []
         self.lock = threading.Lock()
         self.convert_lock = threading.RLock()
         self.write_lock = threading.Lock()
@@ -76,7 +91,7 @@ class Stream:
         )
         self.write_error: BaseException | None = None
         self.may_have_images = False
-        self.has_deferred = False
+        self._builders: list[Builder] = []
 
     def __len__(self) -> int:
         return self.index.total_rows + self._unwritten_rows + self._converting + len(self.pending)
@@ -87,7 +102,7 @@ class Stream:
         return bool(self.pending or self._converting or (self._writer and self._unwritten))
 
     def extend(self, rows: Sequence[dict[str, Any]], *, images: bool = False) -> None:
-        """Accept already-validated rows, stamped with the current time.
+        """Accept already-validated rows (this stream's own copies), stamped now.
 
         ``images`` says the rows may hold :class:`Image` values (sticky: once a
         stream has seen one, conversion looks for them in nested values).
@@ -95,15 +110,18 @@ class Stream:
         if images:
             self.may_have_images = True
         now = time.time_ns()
-        self.pending.extend([(now, row) for row in rows])
+        for row in rows:
+            row[STAMP] = now
+        self.pending.extend(rows)
 
-    def defer(self, make_row: Callable[[], Mapping[str, Any]]) -> None:
-        """Accept a row that ``make_row`` builds later, in ``drain`` (stamped now)."""
-        self.has_deferred = True
-        self.pending.append((time.time_ns(), make_row))  # type: ignore[arg-type]
+    def add_builder(self, build: Builder) -> int:
+        """Register ``build`` for deferred items; returns the number that names it."""
+        with self.lock:
+            self._builders.append(build)
+            return len(self._builders) - 1
 
     def drain(self) -> None:
-        """Convert every pending row to Arrow (caller holds ``convert_lock``)."""
+        """Convert every pending item to Arrow (caller holds ``convert_lock``)."""
         count = len(self.pending)
         if not count:
             return
@@ -111,24 +129,48 @@ class Stream:
         with self.lock:
             self._converting = count
             del self.pending[:count]  # rows appended meanwhile stay for the next drain
-        stamps = list(map(itemgetter(0), items))
         try:
-            rows = list(map(itemgetter(1), items))
-            if self.has_deferred:
-                seen = ImageTally.count
-                rows = [row if type(row) is dict else _build_deferred(row) for row in rows]
-                if ImageTally.count != seen:
-                    self.may_have_images = True
-            table = self._to_arrow(rows, stamps)
+            if self._builders:
+                tables = [self._run_to_arrow(list(run)) for _, run in groupby(items, _run_kind)]
+            else:
+                tables = [self._rows_to_arrow(items)]  # type: ignore[arg-type]
         except BaseException:
             with self.lock:  # never drop accepted rows: put them back in front
                 self.pending[:0] = items
                 self._converting = 0
             raise
         with self.lock:
-            self._unwritten.append((table, stamps[0] // 1000))
-            self._unwritten_rows += table.num_rows
+            for table, first_us in tables:
+                self._unwritten.append((table, first_us))
+                self._unwritten_rows += table.num_rows
             self._converting = 0
+
+    def _run_to_arrow(self, run: list[Any]) -> tuple[pa.Table, int]:
+        """A run of items of one kind as a table, and its first log time (µs)."""
+        if type(run[0]) is dict:
+            return self._rows_to_arrow(run)
+        build = self._builders[run[0][1]]
+        payloads = list(map(itemgetter(2), run))
+        stamps = list(map(itemgetter(0), run))
+        try:
+            columns = dict(build(payloads))
+            if any(len(column) != len(run) for column in columns.values()):
+                raise ValueError(f"built columns of other lengths than {len(run)} items")
+        except Exception as error:
+            warnings.warn(
+                f"weave_nb: {len(run)} deferred rows could not be built ({error!r}); "
+                "stored rows with only their '_log_error'",
+                RuntimeWarning,
+                stacklevel=1,
+            )
+            columns = {"_log_error": [f"{type(error).__name__}: {error}"] * len(run)}
+        # Built values were not normalized, so images are looked for in every run.
+        return self._to_arrow(columns, stamps, images=True), stamps[0] // 1000
+
+    def _rows_to_arrow(self, rows: list[dict[str, Any]]) -> tuple[pa.Table, int]:
+        values = rows_to_columns(rows)
+        stamps = values.pop(STAMP)
+        return self._to_arrow(values, stamps, images=self.may_have_images), stamps[0] // 1000
 
     def snapshot(self) -> StreamSnapshot:
         """Everything visible now; converts pending rows first."""
@@ -187,10 +229,9 @@ class Stream:
 
     # -- conversion --------------------------------------------------------
 
-    def _to_arrow(self, rows: list[dict[str, Any]], stamps: list[int]) -> pa.Table:
-        values = _columns(rows)
-        images = self.may_have_images
-        n = len(rows)
+    def _to_arrow(self, values: Mapping[str, Any], stamps: list[int], *, images: bool) -> pa.Table:
+        """Columns (lists or Arrow arrays) plus the automatic ones, as one table."""
+        n = len(stamps)
         columns: dict[str, pa.Array] = {}
         key = self._key_column
         if self._generate_ids:
@@ -205,7 +246,9 @@ class Stream:
         columns["_client_id"] = pa.array([self._client_id] * n, type=pa.string())
         for name, column in values.items():
             if name not in columns:
-                columns[name] = column_to_arrow(column, images)
+                columns[name] = (
+                    column if isinstance(column, pa.Array) else column_to_arrow(column, images)
+                )
         return pa.table(columns)
 
     def _ids(self, given: list[Any] | None, n: int) -> pa.Array:
@@ -224,36 +267,9 @@ class Stream:
         return column_to_arrow(ids, images=False)
 
 
-def _columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    """Rows → column lists, keys in first-seen order; missing keys become ``None``.
-
-    Fast path (C loops only) when every row has exactly the first row's keys,
-    which is what a producer logging one kind of row does.
-    """
-    first = list(rows[0])
-    if sum(map(len, rows)) == len(first) * len(rows):
-        try:
-            return {name: list(map(itemgetter(name), rows)) for name in first}
-        except KeyError:
-            pass
-    keys: dict[str, None] = {}
-    for row in rows:
-        keys.update(dict.fromkeys(row))
-    return {name: [row.get(name) for row in rows] for name in keys}
-
-
-def _build_deferred(make_row: Callable[[], Mapping[str, Any]]) -> dict[str, Any]:
-    """Run a deferred row's builder; a failure still leaves a row, holding the error."""
-    try:
-        return normalize_row(make_row())
-    except Exception as error:
-        warnings.warn(
-            f"weave_nb: a deferred row could not be built ({error!r}); "
-            "stored a row with only its '_log_error'",
-            RuntimeWarning,
-            stacklevel=1,
-        )
-        return {"_log_error": f"{type(error).__name__}: {error}"}
+def _run_kind(item: dict[str, Any] | tuple[int, int, Any]) -> int:
+    """Rows are kind -1, deferred items the number of their builder."""
+    return -1 if type(item) is dict else item[1]  # type: ignore[index]
 
 
 def _user_timestamps(values: list[Any], logged_us: np.ndarray[Any, Any]) -> pa.Array:

@@ -28,7 +28,7 @@ from .._config import default_root
 from ._image import Image, is_image_type
 from ._query import QueryEngine, Snapshot, SortSpec
 from ._schema import conform
-from ._stream import Stream
+from ._stream import STAMP, Builder, Stream
 from ._subscriptions import Subscriptions
 from ._values import PLAIN_TYPES, ImageTally, normalize_row
 
@@ -39,7 +39,8 @@ __all__ = ["StreamTable", "open_table"]
 
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,199}$")
 _MARKER = "_table.json"
-_STR_ONLY = frozenset({str})
+_CHECKED_KEYS = frozenset({STAMP, "_timestamp", "_client_id"})
+"""Keys the fast path of ``log()`` must not accept (they need ``normalize_row``)."""
 _ANNOTATION_RESERVED = frozenset({"_id", "_timestamp", "_client_id", "_target_id", "_fields"})
 _REFRESH_SECONDS = 0.2
 _READ_ATTEMPTS = 3
@@ -119,6 +120,9 @@ class StreamTable:
         )
         self._append = self._rows.pending.append
         self._writable = not read_only
+        # Column names seen in accepted rows (minus the ones needing checks): a
+        # row of plain values with only these keys takes log()'s fast path.
+        self._fast_keys: frozenset[str] = frozenset()
         self._engine = QueryEngine()
         self._last_refresh = 0.0
         self._refresh_lock = threading.Lock()
@@ -148,32 +152,45 @@ class StreamTable:
         """
         if (
             type(row) is dict
-            and self._writable
+            and self._fast_keys.issuperset(row)
             and PLAIN_TYPES.issuperset(map(type, row.values()))
-            and _STR_ONLY.issuperset(map(type, row))
-            and "" not in row
-            and "_client_id" not in row
-            and "_timestamp" not in row
         ):
-            self._append((_now(), row.copy()))
+            row = row.copy()
+            row[STAMP] = _now()
+            self._append(row)
             return
         self._check_writable()
         seen = ImageTally.count
         rows = _validated(row)
+        keys = set().union(*rows)
         self._rows.extend(rows, images=ImageTally.count != seen)
+        if not keys.issubset(self._fast_keys) and self._writable:
+            self._fast_keys = self._fast_keys.union(keys).difference(_CHECKED_KEYS)
 
-    def log_deferred(self, make_row: Callable[[], Mapping[str, Any]]) -> None:
-        """Append a row that is built off the caller's thread (for instrumentation).
+    def deferred_writer(self, build: Builder) -> Callable[[Any], None]:
+        """A function appending rows that ``build`` makes later, off the caller's thread.
 
-        ``make_row`` runs in the flusher (or before any read), so the caller pays
-        only for an append; the row's ``_timestamp`` is the time of this call.
-        It must return a mapping ``log()`` would accept and handle its own
-        failures; if it still raises, a row holding only the error text (column
-        ``_log_error``) is stored in its place, with a warning, so no row is lost.
-        Objects it reads are read later: pass it values that will not change.
+        For instrumentation, where each call of the returned ``write(payload)``
+        costs one append and its row's ``_timestamp`` is the time of that call.
+        The flusher (or the next read) calls ``build(payloads)`` with the payloads
+        of consecutive calls; it returns columns (``{name: list or Arrow array}``,
+        one value per payload) of plain values, datetimes, dicts, lists and
+        :class:`Image` (not normalized like ``log()``'s rows), and handles
+        its own failures: if it raises, rows with only the error text (column
+        ``_log_error``) are stored instead, with a warning, so no row is lost.
+        Payloads are read later: make them tuples of plain values, which cannot
+        change meanwhile and which the garbage collector does not scan.
         """
         self._check_writable()
-        self._rows.defer(make_row)
+        kind = self._rows.add_builder(build)
+        append = self._append
+
+        def write(payload: Any) -> None:
+            if not self._writable:
+                self._check_writable()
+            append((_now(), kind, payload))
+
+        return write
 
     def annotate(self, row_id: Any, data: Mapping[str, Any]) -> None:
         """Attach data to the row whose ``_id`` is ``row_id`` (feedback, labels, notes...).
@@ -210,12 +227,13 @@ class StreamTable:
         """Flush, stop background threads and release the table. Idempotent."""
         if self.closed:
             return
+        self._writable = False  # refuse rows from now on, so that the flush gets all
+        self._fast_keys = frozenset()
         try:
             if not self.read_only:
                 self.flush()
         finally:
             self.closed = True
-            self._writable = False
             self._stop.set()
             self._subscriptions.close()
             if self._flusher is not None and self._flusher is not threading.current_thread():
@@ -235,7 +253,7 @@ class StreamTable:
         self.close()
 
     def _check_writable(self) -> None:
-        if self.closed:
+        if self.closed or (not self._writable and not self.read_only):
             raise ValueError(f"table {self.name!r} is closed")
         if self.read_only:
             raise PermissionError(

@@ -22,6 +22,7 @@ import pathlib
 import sys
 import uuid
 from collections.abc import Mapping
+from operator import itemgetter
 from typing import Any
 
 import pyarrow as pa
@@ -220,7 +221,9 @@ def column_to_arrow(values: list[Any], images: bool = True) -> pa.Array:
         values = [_encode_images(v) for v in values]
     try:
         array = pa.array(values, type=type_)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError):
+    # Arrow's ArrowInvalid/ArrowTypeError are ValueError/TypeError; mixes such as a
+    # datetime with NaN raise the plain ones from its Python converters.
+    except (ValueError, TypeError, pa.ArrowNotImplementedError, OverflowError):
         return pa.array([to_text(v) for v in values], type=pa.string())
     if _has_empty_struct(array.type) or (
         type_ is None and _holds_binary(array.type) and _has_str_in_binary(array.type, values)
@@ -229,6 +232,39 @@ def column_to_arrow(values: list[Any], images: bool = True) -> pa.Array:
         # str mixed with bytes into bytes: keep such values as text (conflict rule).
         return pa.array([to_text(v) for v in values], type=pa.string())
     return array
+
+
+def rows_to_columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Rows → column lists, keys in first-seen order; missing keys become ``None``.
+
+    Fast path (C loops only) when every row has exactly the first row's keys,
+    which is what a producer logging one kind of row does.
+    """
+    first = list(rows[0])
+    if sum(map(len, rows)) == len(first) * len(rows):
+        try:
+            return {name: list(map(itemgetter(name), rows)) for name in first}
+        except KeyError:
+            pass
+    keys: dict[str, None] = {}
+    for row in rows:
+        keys.update(dict.fromkeys(row))
+    return {name: [row.get(name) for row in rows] for name in keys}
+
+
+def struct_column(fields: Mapping[str, list[Any]], length: int) -> pa.Array:
+    """A struct column from its fields' values (no images), built field by field.
+
+    Faster than letting Arrow infer a struct from dicts, and a field whose
+    values conflict becomes text alone (the conflict rule) while the others
+    keep their types. ``length`` is the number of rows, needed when there is
+    no field: such structs are stored as the text ``{}`` (Parquet cannot hold
+    an empty struct).
+    """
+    if not fields:
+        return pa.array([to_text({})] * length, type=pa.string())
+    arrays = [column_to_arrow(values, images=False) for values in fields.values()]
+    return pa.StructArray.from_arrays(arrays, names=list(fields))
 
 
 def _has_objects(values: list[Any]) -> bool:
