@@ -74,6 +74,12 @@ class TableView {
     this.following = model.get("follow");
     /** `matched` when the user scrolled away from the tail: base of "N new rows". */
     this.matchedAtUnfollow = 0;
+    /**
+     * End of the newest tail rows pushed for the current query. Counts arrive
+     * more often than rows while a cell logs fast, so a following view lays
+     * out rows up to here, the newest it can show, not up to the count.
+     */
+    this.tailEnd = 0;
     this.requests = new Requests((message) => model.send(message));
     /** @type {Map<string, { row: Row, el: HTMLElement }>} */
     this.rowEls = new Map();
@@ -210,6 +216,7 @@ class TableView {
   /** Sort, filter or columns changed: everything cached belongs to the old query. */
   resetQuery() {
     this.requests.newGeneration();
+    this.tailEnd = 0;
     for (const w of this.cache.clear()) this.thumbnails.revoke(w.rows);
     this.toolbar.setFilter(this.model.get("filter"));
     this.applyColumns();
@@ -249,7 +256,7 @@ class TableView {
     this.updateCounts(msg.total, msg.matched, msg.version);
     this.store({ offset: msg.offset, rows: decodeRows(buffers[0]), version: msg.version });
     this.loaded = true;
-    this.body.style.height = `${bodyHeight(this.matched, this.rowHeight)}px`;
+    this.body.style.height = `${bodyHeight(this.extent(), this.rowHeight)}px`;
     if (this.following) this.stickToTail();
     else if (isAtBottom(this.geometry())) this.setFollowing(true);
     this.schedule();
@@ -266,7 +273,9 @@ class TableView {
       this.updateCounts(msg.total, sameQuery && msg.matched !== null ? msg.matched : this.matched, msg.version);
     }
     if (sameQuery && msg.offset !== undefined && buffers.length) {
-      this.store({ offset: msg.offset, rows: decodeRows(buffers[0]), version: msg.version });
+      const rows = decodeRows(buffers[0]);
+      this.store({ offset: msg.offset, rows, version: msg.version });
+      this.tailEnd = Math.max(this.tailEnd, msg.offset + rows.length);
       this.loaded = true;
     }
     if (this.following) this.stickToTail();
@@ -316,8 +325,13 @@ class TableView {
       scrollTop: this.scroller.scrollTop,
       viewportHeight: Math.max(0, this.scroller.clientHeight - this.header.offsetHeight),
       rowHeight: this.rowHeight,
-      total: this.matched,
+      total: this.extent(),
     };
+  }
+
+  /** Rows laid out: all matching ones, or while following up to the newest rows received. */
+  extent() {
+    return this.following && this.tailEnd > 0 ? Math.min(this.matched, this.tailEnd) : this.matched;
   }
 
   /**
@@ -342,13 +356,15 @@ class TableView {
   /** @param {boolean} on */
   setFollowing(on) {
     this.following = on;
+    // Tail rows pushed before the view left the tail are stale once it returns.
+    if (on) this.tailEnd = 0;
     this.matchedAtUnfollow = this.matched;
     this.updateCounts(this.total, this.matched, this.version);
     if (this.model.get("follow") !== on) this.save("follow", on);
   }
 
   stickToTail() {
-    this.body.style.height = `${bodyHeight(this.matched, this.rowHeight)}px`;
+    this.body.style.height = `${bodyHeight(this.extent(), this.rowHeight)}px`;
     this.scroller.scrollTop = this.scroller.scrollHeight;
   }
 
@@ -372,7 +388,7 @@ class TableView {
   draw() {
     if (this.signal.aborted || !this.laidOut()) return;
     const { layer } = this;
-    this.body.style.height = `${bodyHeight(this.matched, this.rowHeight)}px`;
+    this.body.style.height = `${bodyHeight(this.extent(), this.rowHeight)}px`;
     this.empty.hidden = !this.loaded || this.matched > 0 || !this.toolbar.filterError.hidden;
     const range = visibleRange(this.geometry());
     this.ensureLoaded(range.first, range.count);
