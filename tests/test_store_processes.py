@@ -14,9 +14,11 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
 import weave_nb as wnb
+from weave_nb.store._segments import SegmentWriter
 
 
 def _spawn(script: str, *args: Any) -> subprocess.Popen[str]:
@@ -339,12 +341,37 @@ def test_compaction_keeps_every_row_while_another_process_reads(tmp_path: Path) 
     assert reads > 1
     rows_dir = tmp_path / "compact" / "rows"
     files = [p for p in rows_dir.iterdir() if p.name.endswith(".parquet")]
-    assert len(files) <= 10, sorted(p.name for p in files)
+    assert len(files) <= 2 * 8, sorted(p.name for p in files)  # < 8 per size tier
     assert not [p for p in rows_dir.iterdir() if p.name.startswith(".")]
     arrow = wnb.open_table("compact", root=tmp_path).to_arrow()
     pairs = list(zip(arrow.column("flush").to_pylist(), arrow.column("k").to_pylist(), strict=True))
     assert pairs == [(-1, 0)] + [(f, k) for f in range(flushes) for k in range(50)]
     assert len(set(arrow.column("_id").to_pylist())) == expected
+
+
+def test_compaction_rewrites_each_row_a_few_times_not_once_per_merge(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rewritten: list[int] = []
+    compact = SegmentWriter.compact
+
+    def counting(self: SegmentWriter, run: list[Any], merged: pa.Table) -> Any:
+        rewritten.append(merged.num_rows)
+        return compact(self, run, merged)
+
+    monkeypatch.setattr(SegmentWriter, "compact", counting)
+    flushes = 600
+    with wnb.StreamTable("tiers", root=tmp_path, flush_interval=3600) as table:
+        for flush in range(flushes):
+            table.log({"flush": flush})
+            table.flush()
+    # Size tiers of 4x: each row is merged about log4(600) ~ 4.6 times at most.
+    # Merging the trailing files every 8 flushes would rewrite ~ 600**2 / 16 rows.
+    assert 0 < sum(rewritten) <= 5 * flushes
+    files = list((tmp_path / "tiers" / "rows").glob("*.parquet"))
+    assert len(files) <= 8 * 4  # fewer than 8 per tier
+    arrow = wnb.open_table("tiers", root=tmp_path).to_arrow()
+    assert arrow.column("flush").to_pylist() == list(range(flushes))
 
 
 def test_compaction_skips_files_whose_types_conflict(tmp_path: Path) -> None:

@@ -33,6 +33,8 @@ _NAME = re.compile(r"^(\d{16})-([0-9a-z]+)-(\d{8})-(\d{8})\.parquet$")
 _ROW_GROUP_ROWS = 64 * 1024
 _COMPACT_BELOW_ROWS = 256 * 1024
 _COMPACT_RUN = 8
+_TIER_BITS = 2
+"""Segments whose row counts have the same bit length // this are one size tier (×4)."""
 
 
 @dataclass(frozen=True)
@@ -245,6 +247,10 @@ class SegmentIndex:
         self._total = sum(s.num_rows for s in visible)
 
 
+def _tier(segment: Segment) -> int:
+    return segment.num_rows.bit_length() // _TIER_BITS
+
+
 class SegmentWriter:
     """Writes one writer's segments into a stream directory and compacts its small ones."""
 
@@ -263,27 +269,37 @@ class SegmentWriter:
         return segment
 
     def compaction_candidates(self) -> list[Segment]:
-        """The trailing run of small own segments with mergeable schemas, once it is long enough."""
+        """The newest run of own small segments of one size tier, once it is long enough.
+
+        Merging only segments of similar size (size-tiered, as log-structured
+        stores do) rewrites each row a logarithmic number of times; merging the
+        growing result again with every few new files would rewrite it each time.
+        A run also stops at segments whose column types conflict (str vs dict):
+        those files keep their own types and stay apart.
+        """
         run: list[Segment] = []
         schema: pa.Schema | None = None
         for segment in reversed(self._own):
-            if segment.num_rows >= _COMPACT_BELOW_ROWS:
+            if run and _tier(segment) == _tier(run[-1]):
+                try:
+                    schema = pa.unify_schemas(
+                        [segment.schema, schema], promote_options="permissive"
+                    )
+                    run.append(segment)
+                    continue
+                except (pa.ArrowInvalid, pa.ArrowTypeError):
+                    pass
+            if len(run) >= _COMPACT_RUN:
                 break
-            try:
-                schema = (
-                    segment.schema
-                    if schema is None
-                    else pa.unify_schemas([segment.schema, schema], promote_options="permissive")
-                )
-            except (pa.ArrowInvalid, pa.ArrowTypeError):
-                break  # conflicting types (str vs dict): files keep their own, stay apart
-            run.append(segment)
+            small = segment.num_rows < _COMPACT_BELOW_ROWS
+            run, schema = ([segment], segment.schema) if small else ([], None)
         return run[::-1] if len(run) >= _COMPACT_RUN else []
 
     def compact(self, run: list[Segment], merged: pa.Table) -> Segment:
         """Write ``merged`` (the rows of ``run``, in order) as one covering segment."""
         segment = self._write(merged, run[0].first_ts_us, run[0].first_seq, run[-1].last_seq)
-        self._own = [s for s in self._own if s not in run] + [segment]
+        at = self._own.index(run[0])
+        self._own[at : at + len(run)] = [segment]
         return segment
 
     def _write(self, table: pa.Table, first_ts_us: int, first: int, last: int) -> Segment:
