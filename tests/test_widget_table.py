@@ -230,6 +230,37 @@ def _png_size(png: bytes) -> tuple[int, int]:
         return image.size
 
 
+def test_images_inside_a_struct_are_columns_of_their_own(tmp_path: Path) -> None:
+    pixels = np.zeros((300, 400, 3), np.uint8)
+    pixels[:, :200] = 255
+
+    @wnb.monitor("vision", root=tmp_path)
+    def classify(image: np.ndarray, threshold: float) -> str:  # an image argument
+        return "half white"
+
+    classify(pixels, 0.5)
+    table = classify.table
+    table.flush()
+    w = TableWidget(table, hidden=["inputs"])  # shown even when its struct is hidden
+    sent = attach(w)
+    try:
+        kinds = {c["name"]: c["kind"] for c in w.columns}
+        assert kinds["inputs.image"] == "image"
+        assert [c["name"] for c in w.columns][2] == "inputs.image"  # images lead the data
+        _, buffers = ask(
+            w, sent, type="window", request=1, offset=0, limit=10, sort=[], filter=None
+        )
+        (cell,) = decode(buffers[0]).column("inputs.image").to_pylist()
+        assert (cell["width"], cell["height"]) == (400, 300)
+        assert max(_png_size(cell["png"])) == THUMBNAIL_PX
+        row_id = table.to_arrow().column("_id")[0].as_py()
+        reply, full = ask(w, sent, type="image", request=2, row_id=row_id, column="inputs.image")
+        assert (reply["width"], reply["height"]) == (400, 300)
+        assert _png_size(full[0]) == (400, 300)
+    finally:
+        w.close()
+
+
 def test_images_travel_as_thumbnails_and_full_size_on_request(table: wnb.StreamTable) -> None:
     pixels = np.zeros((300, 400, 3), np.uint8)
     pixels[:, :200] = 255

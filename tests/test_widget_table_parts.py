@@ -21,7 +21,9 @@ from weave_nb.widgets._wire import (
     column_kind,
     describe_columns,
     encode_ipc,
+    nested_images,
     sql_value,
+    with_nested_images,
 )
 
 
@@ -94,6 +96,31 @@ def test_describe_columns_leads_the_data_with_image_columns() -> None:
         ]
     )
     assert [c["name"] for c in describe_columns(schema)] == ["_id", "digit", "label", "score"]
+
+
+def test_images_one_level_inside_structs_become_columns() -> None:
+    wide_image = pa.struct([("png", pa.binary()), ("width", pa.int64()), ("height", pa.int64())])
+    schema = pa.schema(
+        [
+            ("_id", pa.string()),
+            ("inputs", pa.struct([("image", wide_image), ("k", pa.int64())])),
+            ("output", pa.struct([("mask", IMAGE_TYPE), ("deep", pa.struct([("x", IMAGE_TYPE)]))])),
+            ("photo", IMAGE_TYPE),  # an image struct is not looked into
+            ("output.mask", pa.string()),  # a real column keeps its name
+        ]
+    )
+    assert nested_images(schema) == {"inputs.image": ("inputs", "image")}
+    names = [c["name"] for c in describe_columns(schema)]
+    assert names[:3] == ["_id", "photo", "inputs.image"]
+    table = pa.table(
+        {
+            "_id": ["a"],
+            "inputs": pa.array([{"image": {"png": b"p", "width": 2, "height": 3}, "k": 1}]),
+        }
+    )
+    grown = with_nested_images(table, nested_images(schema))
+    assert grown.column("inputs.image").to_pylist() == [{"png": b"p", "width": 2, "height": 3}]
+    assert with_nested_images(table.select(["_id"]), nested_images(schema)).column_names == ["_id"]
 
 
 def test_sql_value_quotes_ids() -> None:

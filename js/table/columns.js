@@ -92,8 +92,10 @@ export function headerCells(columns, sort, feedback) {
         role: "columnheader",
         "data-column": c.name,
         "aria-sort": dir === "asc" ? "ascending" : dir === "desc" ? "descending" : "none",
-        title: `${c.name}: ${c.type} — click to sort`,
-        tabindex: 0,
+        // Pictures have no order; an image inside a struct is no column the kernel can sort.
+        title: c.kind === "image" ? `${c.name}: image` : `${c.name}: ${c.type} — click to sort`,
+        "data-sortable": String(c.kind !== "image"),
+        tabindex: c.kind === "image" ? null : 0,
       },
       [
         h("span", { class: "wnb-th-name" }, c.name),

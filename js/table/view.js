@@ -150,7 +150,8 @@ class TableView {
     listen(this.scroller, "scroll", () => this.onScroll(), signal);
     /** @param {Event} e */
     const sortFrom = (e) => {
-      const name = /** @type {Element} */ (e.target).closest("[data-column]")?.getAttribute("data-column");
+      const header = /** @type {Element} */ (e.target).closest("[data-column]");
+      const name = header?.getAttribute("data-sortable") === "true" ? header.getAttribute("data-column") : null;
       if (name) this.save("sort", nextSort(this.model.get("sort"), name));
     };
     listen(this.header, "click", sortFrom, signal);

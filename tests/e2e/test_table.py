@@ -425,3 +425,38 @@ t.widget(height=520)""",
             "() => window.jupyterapp.commands.execute("
             "'apputils:change-theme', {theme: 'JupyterLab Light'})"
         )
+
+
+@pytest.mark.frontends("lab")
+def test_image_arguments_of_a_monitored_call_show_as_thumbnails(nb: NotebookPage) -> None:
+    name = unique("vision")
+    nb.open_new(
+        "table_vision",
+        [
+            f"""import numpy as np
+import weave_nb as wnb
+
+@wnb.monitor({name!r})
+def classify(image, threshold=0.5):
+    return "bright" if image.mean() > threshold * 255 else "dark"
+
+for i in range(4):
+    pixels = np.zeros((64, 96, 3), np.uint8)
+    pixels[8 * i : 8 * i + 24, 16:80] = (255, 200 - 40 * i, 40 * i)
+    classify(pixels)
+classify.table.widget(hidden=["inputs", "_client_id"])""",
+        ],
+    )
+    nb.run_all()
+    widget = nb.cell_output(0).locator(TABLE)
+    expect(widget).to_have_attribute("data-total-rows", "4")
+    header = widget.locator('[data-column="inputs.image"]')
+    expect(header).to_have_count(1)
+    expect(header).to_have_attribute("data-sortable", "false")
+    thumbnails = widget.locator('[data-cell="inputs.image"] img')
+    expect(thumbnails).to_have_count(4)
+    nb.screenshot("monitored-images", widget)
+    thumbnails.nth(2).click()
+    full = widget.locator('[data-role="detail"] img')
+    expect(full).to_be_visible()
+    assert full.evaluate("img => img.naturalWidth") == 96

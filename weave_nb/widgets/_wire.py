@@ -33,6 +33,7 @@ from collections import OrderedDict
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from PIL import Image as PILImage
 
 from ..store import is_image_type
@@ -45,7 +46,9 @@ __all__ = [
     "column_kind",
     "describe_columns",
     "encode_ipc",
+    "nested_images",
     "sql_value",
+    "with_nested_images",
 ]
 
 PROTOCOL_VERSION = 1
@@ -96,7 +99,9 @@ def describe_columns(schema: pa.Schema) -> list[ColumnInfo]:
     The data keeps its schema order, except in a table written by
     ``@monitor``, where what tells a call's story at a glance (:data:`_MONITOR_FIRST`)
     comes first and the bookkeeping (times, trace links) after the payload; and
-    image columns lead the data, since a picture tells a row's story fastest.
+    image columns lead the data, since a picture tells a row's story fastest —
+    with them, images inside a struct column (``inputs.image`` of a monitored
+    call), shown as columns of their own (:func:`nested_images`).
     """
     names = schema.names
     data = [n for n in names if n not in _LEADING and n not in _TRAILING]
@@ -105,10 +110,44 @@ def describe_columns(schema: pa.Schema) -> list[ColumnInfo]:
     images = [n for n in data if is_image_type(schema.field(n).type)]
     data = [*images, *(n for n in data if n not in images)]
     order = [n for n in _LEADING if n in names] + data + [n for n in _TRAILING if n in names]
-    return [
-        {"name": n, "kind": column_kind(schema.field(n).type), "type": str(schema.field(n).type)}
-        for n in order
+    nested = nested_images(schema)
+    columns = [_info(n, schema.field(n).type) for n in order]
+    at = len([n for n in _LEADING if n in names]) + len(images)
+    columns[at:at] = [
+        _info(name, schema.field(parent).type.field(child).type)
+        for name, (parent, child) in nested.items()
     ]
+    return columns
+
+
+def _info(name: str, type_: pa.DataType) -> ColumnInfo:
+    return {"name": name, "kind": column_kind(type_), "type": str(type_)}
+
+
+def nested_images(schema: pa.Schema) -> dict[str, tuple[str, str]]:
+    """Images one level inside struct columns: ``{"parent.child": (parent, child)}``.
+
+    A monitored call's image arguments sit in its ``inputs`` struct; shown as
+    columns of their own, they get thumbnails like top-level images. Names
+    already taken by a real column are left out.
+    """
+    found: dict[str, tuple[str, str]] = {}
+    for field in schema:
+        if not pa.types.is_struct(field.type) or is_image_type(field.type):
+            continue
+        for child in field.type:
+            name = f"{field.name}.{child.name}"
+            if is_image_type(child.type) and name not in schema.names:
+                found[name] = (field.name, child.name)
+    return found
+
+
+def with_nested_images(table: pa.Table, nested: dict[str, tuple[str, str]]) -> pa.Table:
+    """``table`` plus a column for each nested image whose struct it holds."""
+    for name, (parent, child) in nested.items():
+        if parent in table.column_names and name not in table.column_names:
+            table = table.append_column(name, pc.struct_field(table.column(parent), child))
+    return table
 
 
 def encode_ipc(table: pa.Table) -> bytes:

@@ -16,7 +16,15 @@ from ..store._query import quote
 from ._bundle import bundle
 from ._cells import shorten
 from ._ticker import Ticker
-from ._wire import PROTOCOL_VERSION, ThumbnailCache, describe_columns, encode_ipc, sql_value
+from ._wire import (
+    PROTOCOL_VERSION,
+    ThumbnailCache,
+    describe_columns,
+    encode_ipc,
+    nested_images,
+    sql_value,
+    with_nested_images,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -197,12 +205,18 @@ class TableWidget(anywidget.AnyWidget):  # type: ignore[misc]
     def _on_image(self, msg: dict[str, Any]) -> None:
         column = str(msg["column"])
         reply = {"type": "image", "request": msg.get("request"), "column": column}
-        if column not in self._table.schema.names or not is_image_type(
-            self._table.schema.field(column).type
-        ):
+        schema = self._table.schema
+        nested = nested_images(schema)
+        if column in nested:
+            parent, child = nested[column]
+            rows = self._lookup(msg["row_id"], [parent])
+            value = rows.column(parent)[0].as_py() if rows.num_rows else None
+            cell = value.get(child) if value else None
+        elif column in schema.names and is_image_type(schema.field(column).type):
+            rows = self._lookup(msg["row_id"], [column])
+            cell = rows.column(column)[0].as_py() if rows.num_rows else None
+        else:
             raise ValueError(f"{column!r} is not an image column")
-        rows = self._lookup(msg["row_id"], [column])
-        cell = rows.column(column)[0].as_py() if rows.num_rows else None
         if cell is None:
             self.send({**reply, "message": "no image in this row"})
             return
@@ -295,14 +309,21 @@ class TableWidget(anywidget.AnyWidget):  # type: ignore[misc]
         rows = self._table.window(
             offset, limit, sort=sort or None, filter=where, columns=self._wanted_columns()
         )
+        rows = with_nested_images(rows, nested_images(self._table.schema))
         return shorten(self._thumbnails.apply(rows))
 
     def _wanted_columns(self) -> list[str]:
-        """Visible columns, plus what every row needs: its id and its feedback."""
-        names = self._table.schema.names
+        """Visible columns, plus what every row needs: its id and its feedback.
+
+        A struct is read when an image inside it is shown, even if the struct is not.
+        """
+        schema = self._table.schema
         hidden = set(self.hidden_columns)
         needed = {"_id", *_feedback_fields(self.feedback)}
-        return [n for n in names if n not in hidden or n in needed]
+        needed.update(
+            parent for name, (parent, _) in nested_images(schema).items() if name not in hidden
+        )
+        return [n for n in schema.names if n not in hidden or n in needed]
 
     def _lookup(self, row_id: Any, columns: Sequence[str] | None = None) -> pa.Table:
         return self._table.window(
