@@ -406,7 +406,12 @@ def test_ticks_are_throttled_while_a_tight_loop_logs(table: wnb.StreamTable) -> 
             table.log({"step": n})
             n += 1
         during = len(ticks(sent))
-        wait_for(lambda: bool(ticks(sent)) and ticks(sent)[-1][0]["total"] == n)
+        # A count sent while the rows were read is always followed by newer rows.
+        wait_for(
+            lambda: (
+                bool(ticks(sent)) and ticks(sent)[-1][0]["total"] == n and bool(ticks(sent)[-1][1])
+            )
+        )
         elapsed = time.monotonic() - started
         pushed = ticks(sent)
         # Live while the loop ran, yet far below Jupyter's iopub limit.

@@ -26,6 +26,9 @@ const TRACKS = {
   binary: { min: 100, grow: 0.6 },
   other: { min: 120, grow: 1 },
 };
+/** Header text: width of one character of the bold header font, and padding plus sort mark. */
+const HEADER_CHAR_PX = 8;
+const HEADER_PAD_PX = 30;
 /** Feedback column: 👍/👎, plus the note box and one choice box per label field. */
 const THUMBS_PX = 84;
 const NOTE_PX = 140;
@@ -48,7 +51,10 @@ export function columnGrid(columns, feedback) {
   const tracks = [];
   let minWidth = 0;
   for (const column of columns) {
-    const { min, grow } = TRACKS[column.name === "_id" ? "id" : column.kind] ?? TRACKS.other;
+    const track = TRACKS[column.name === "_id" ? "id" : column.kind] ?? TRACKS.other;
+    const { grow } = track;
+    // A fixed track is as wide as its header's name too (e.g. `inputs.image`).
+    const min = grow ? track.min : Math.max(track.min, column.name.length * HEADER_CHAR_PX + HEADER_PAD_PX);
     tracks.push(grow ? `minmax(${min}px, ${grow}fr)` : `${min}px`);
     minWidth += min;
   }

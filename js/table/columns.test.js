@@ -17,6 +17,16 @@ describe("columnGrid", () => {
     expect(grid.template).toBe("minmax(120px, 1fr) 184px minmax(140px, 2fr)");
     expect(grid.minWidth).toBe(120 + 184 + 140);
   });
+  it("widens a fixed track to fit a long header name", () => {
+    const grid = columnGrid(
+      [
+        { name: "img", kind: "image", type: "struct" },
+        { name: "inputs.image", kind: "image", type: "struct" },
+      ],
+      none,
+    );
+    expect(grid.template).toBe(`84px ${12 * 8 + 30}px`);
+  });
   it("adds a fixed feedback column sized by its controls", () => {
     const columns = [
       { name: "_id", kind: "text", type: "string" },
