@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any
 
 import pyarrow as pa
@@ -142,7 +143,7 @@ def nested_images(schema: pa.Schema) -> dict[str, tuple[str, str]]:
     return found
 
 
-def with_nested_images(table: pa.Table, nested: dict[str, tuple[str, str]]) -> pa.Table:
+def with_nested_images(table: pa.Table, nested: Mapping[str, tuple[str, str]]) -> pa.Table:
     """``table`` plus a column for each nested image whose struct it holds."""
     for name, (parent, child) in nested.items():
         if parent in table.column_names and name not in table.column_names:

@@ -306,23 +306,27 @@ class TableWidget(anywidget.AnyWidget):  # type: ignore[misc]
     # -- reading -------------------------------------------------------------------------
 
     def _window(self, offset: int, limit: int, sort: SortSpec, where: str | None) -> pa.Table:
+        schema = self._table.schema  # one snapshot for the columns and the nested images
+        nested = nested_images(schema)
         rows = self._table.window(
-            offset, limit, sort=sort or None, filter=where, columns=self._wanted_columns()
+            offset,
+            limit,
+            sort=sort or None,
+            filter=where,
+            columns=self._wanted_columns(schema, nested),
         )
-        rows = with_nested_images(rows, nested_images(self._table.schema))
-        return shorten(self._thumbnails.apply(rows))
+        return shorten(self._thumbnails.apply(with_nested_images(rows, nested)))
 
-    def _wanted_columns(self) -> list[str]:
+    def _wanted_columns(
+        self, schema: pa.Schema, nested: Mapping[str, tuple[str, str]]
+    ) -> list[str]:
         """Visible columns, plus what every row needs: its id and its feedback.
 
         A struct is read when an image inside it is shown, even if the struct is not.
         """
-        schema = self._table.schema
         hidden = set(self.hidden_columns)
         needed = {"_id", *_feedback_fields(self.feedback)}
-        needed.update(
-            parent for name, (parent, _) in nested_images(schema).items() if name not in hidden
-        )
+        needed.update(parent for name, (parent, _) in nested.items() if name not in hidden)
         return [n for n in schema.names if n not in hidden or n in needed]
 
     def _lookup(self, row_id: Any, columns: Sequence[str] | None = None) -> pa.Table:
