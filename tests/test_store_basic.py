@@ -156,11 +156,12 @@ def test_valid_names(tmp_path: Path, name: str) -> None:
 
 def test_init_sets_default_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WEAVE_NB_ROOT", raising=False)
-    assert wnb.init(tmp_path / "a") == tmp_path / "a"
+    assert wnb.init(tmp_path / "a") == str(tmp_path / "a")
     with wnb.StreamTable("t1") as table:
         table.log({"x": 1})
         assert table.path == tmp_path / "a" / "t1"
     assert list((tmp_path / "a" / "t1" / "rows").glob("*.parquet"))
+    assert (tmp_path / "a" / "t1" / "rows" / "_delta_log").is_dir()
     assert wnb.open_table("t1").to_arrow().num_rows == 1
 
 

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ._schema import conform_column
+from ._layout import split_companion
+from ._schema import conform, conform_column, logical_schema
 from ._segments import Segment
 
 __all__ = ["ColumnCache"]
@@ -40,8 +41,17 @@ class ColumnCache:
             if cached is not None:
                 self._entries.move_to_end(key)
         if cached is None:
-            if name in segment.schema.names:
+            stored = [
+                n
+                for n in segment.schema.names
+                if n == name or (split_companion(n) or ("",))[0] == name
+            ]
+            if stored == [name]:
                 cached = segment.read([name]).column(0)
+            elif stored:  # values of other types live in companion columns: fold them
+                part = segment.read(stored)
+                folded = logical_schema(part.schema).field(name)
+                cached = conform(part, pa.schema([folded])).column(0)
             else:
                 cached = pa.chunked_array([pa.nulls(segment.num_rows, want or pa.null())])
             self._store(key, cached)
@@ -58,7 +68,9 @@ class ColumnCache:
         """Whether every column of these segments is decoded in the cache now."""
         with self._lock:
             return all(
-                (str(s.path), name) in self._entries for s in segments for name in s.schema.names
+                (str(s.path), name) in self._entries
+                for s in segments
+                for name in logical_schema(s.schema).names
             )
 
     def warm(self, segments: Sequence[Segment]) -> None:
@@ -72,7 +84,7 @@ class ColumnCache:
 
     def _decode(self, segments: list[Segment]) -> None:
         for segment in segments:
-            for name in segment.schema.names:
+            for name in logical_schema(segment.schema).names:
                 try:
                     self.column(segment, name, None)
                 except OSError:  # compacted away meanwhile: nothing to keep

@@ -22,18 +22,26 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ._columns import ColumnCache
+from ._layout import ANNOTATION_META, TIMESTAMP_TYPE
 from ._ranking import rank_window, stable_order
-from ._schema import conform, conform_column, merge_schemas, needs_conform, unify_types
+from ._schema import (
+    conform,
+    conform_column,
+    logical_schema,
+    merge_schemas,
+    needs_conform,
+    unify_types,
+)
 from ._segments import Segment
-from ._stream import TIMESTAMP_TYPE, StreamSnapshot
+from ._stream import StreamSnapshot
 
 __all__ = ["STATS", "QueryEngine", "Snapshot", "SortSpec", "choose_bucket"]
 
 SortSpec = Sequence[tuple[str, Literal["asc", "desc"]]]
-_ANN_META = ("_target_id", "_timestamp", "_client_id", "_fields")
 _BASE_SCHEMA = pa.schema(
-    [("_id", pa.string()), ("_timestamp", TIMESTAMP_TYPE), ("_client_id", pa.string())]
+    [("_id", pa.null()), ("_timestamp", TIMESTAMP_TYPE), ("_client_id", pa.string())]
 )
+"""Leading columns of every view; ``_id`` takes the type of the ids logged (int or text)."""
 
 STATS: dict[str, str] = {
     "count": "count(*)",
@@ -108,14 +116,12 @@ class Snapshot:
     schema: pa.Schema = field(init=False)
 
     def __post_init__(self) -> None:
-        self.rows_schema = merge_schemas(
-            [_BASE_SCHEMA]
-            + [s.schema for s in self.rows.segments]
-            + [t.schema for t in self.rows.memory]
-        )
+        rows = merge_schemas([_BASE_SCHEMA, *_stored(self.rows), *self._memory(self.rows)])
+        if pa.types.is_null(rows.field("_id").type):  # no row yet: ids are text by default
+            rows = rows.set(rows.get_field_index("_id"), pa.field("_id", pa.string()))
+        self.rows_schema = rows
         self.ann_schema = merge_schemas(
-            [s.schema for s in self.annotations.segments]
-            + [t.schema for t in self.annotations.memory]
+            [*_stored(self.annotations), *self._memory(self.annotations)]
         )
         merged = dict(zip(self.rows_schema.names, self.rows_schema.types, strict=True))
         metadata = {f.name: f.metadata for f in self.rows_schema}
@@ -126,10 +132,14 @@ class Snapshot:
             [pa.field(n, t, metadata=metadata.get(n)) for n, t in merged.items()]
         )
 
+    @staticmethod
+    def _memory(stream: StreamSnapshot) -> list[pa.Schema]:
+        return [t.schema for t in stream.memory]
+
     @property
     def annotation_fields(self) -> list[str]:
         """Fields set by annotations (columns of the annotation stream that are data)."""
-        return [n for n in self.ann_schema.names if n not in _ANN_META]
+        return [n for n in self.ann_schema.names if n not in ANNOTATION_META]
 
     def time_span(self) -> tuple[dt.datetime | None, dt.datetime | None] | None:
         """First and last ``_timestamp`` without scanning, or ``None`` if a footer lacks them."""
@@ -150,7 +160,7 @@ class Snapshot:
     def annotations_key(self) -> tuple[Any, ...]:
         """Identifies the annotation data of this snapshot (segments are immutable)."""
         return (
-            tuple(s.path.name for s in self.annotations.segments),
+            tuple(s.name for s in self.annotations.segments),
             tuple(id(t) for t in self.annotations.memory),
             self.annotations.num_rows,
         )
@@ -159,6 +169,13 @@ class Snapshot:
     def has_annotations(self) -> bool:
         """Whether any annotation exists."""
         return self.annotations.num_rows > 0
+
+
+def _stored(stream: StreamSnapshot) -> list[pa.Schema]:
+    """The committed files' schema as readers see it (from the Delta log, no footer read)."""
+    if stream.schema is not None:
+        return [logical_schema(stream.schema)]
+    return [s.schema for s in stream.segments]
 
 
 class QueryEngine:
@@ -412,7 +429,8 @@ class QueryEngine:
         otherwise DuckDB decodes only the pages holding the rows.
         """
         if cached:
-            columns = {n: self._cache.column(segment, n, None) for n in segment.schema.names}
+            names = logical_schema(segment.schema).names
+            columns = {n: self._cache.column(segment, n, None) for n in names}
             return pa.table(columns).take(pa.array(local))
         wanted = np.unique(local)
         listed = ", ".join(map(str, wanted.tolist()))

@@ -15,9 +15,17 @@ from collections.abc import Iterable
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ._layout import split_companion
 from ._values import to_text
 
-__all__ = ["conform", "conform_column", "merge_schemas", "needs_conform", "unify_types"]
+__all__ = [
+    "conform",
+    "conform_column",
+    "logical_schema",
+    "merge_schemas",
+    "needs_conform",
+    "unify_types",
+]
 
 
 class _Conflict(Exception):
@@ -88,16 +96,45 @@ def merge_schemas(schemas: Iterable[pa.Schema]) -> pa.Schema:
     return pa.schema([pa.field(n, t, metadata=metadata[n]) for n, t in merged.items()])
 
 
+def logical_schema(physical: pa.Schema) -> pa.Schema:
+    """The schema a reader sees: companion columns (``name~kind``) folded into their column."""
+    from ._fit import restored_type
+
+    merged: dict[str, pa.DataType] = {}
+    for field in physical:
+        base = split_companion(field.name)
+        name = base[0] if base is not None else field.name
+        type_ = restored_type(field)
+        merged[name] = unify_types(merged[name], type_) if name in merged else type_
+    return pa.schema([pa.field(n, _canonical(t)) for n, t in merged.items()])
+
+
 def needs_conform(schema: pa.Schema, target: pa.Schema) -> bool:
     """Whether a segment must be converted in memory before it joins the merged view.
 
     Engines reading the files directly can widen numbers, fill missing columns and
-    merge struct fields themselves; only text-under-conflict columns need us.
+    merge struct fields themselves; only companion columns and text-under-conflict
+    columns need us.
     """
     for field in schema:
+        if split_companion(field.name) is not None:
+            return True
+        if _marked(target.field(field.name).type) and field.type != target.field(field.name).type:
+            return True  # stored as integers (time, duration): DuckDB cannot restore them
         want = target.field(field.name).type
         if pa.types.is_string(want) and not _is_text(field.type):
             return True
+    return False
+
+
+def _marked(t: pa.DataType) -> bool:
+    """Whether a type, or one inside it, is stored as integers in Delta (time, duration)."""
+    if pa.types.is_time(t) or pa.types.is_duration(t):
+        return True
+    if pa.types.is_struct(t):
+        return any(_marked(f.type) for f in t)
+    if pa.types.is_list(t):
+        return _marked(t.value_type)
     return False
 
 
@@ -107,9 +144,24 @@ def _is_text(t: pa.DataType) -> bool:
 
 
 def conform(table: pa.Table, target: pa.Schema) -> pa.Table:
-    """Cast ``table`` to ``target``: add missing columns as nulls, widen, text conflicts."""
+    """Cast ``table`` to ``target``: add missing columns as nulls, widen, text conflicts.
+
+    Companion columns of ``table`` are folded into their column (each row has
+    its value in exactly one of them).
+    """
+    companions: dict[str, list[str]] = {}
+    for name in table.column_names:
+        base = split_companion(name)
+        if base is not None:
+            companions.setdefault(base[0], []).append(name)
     columns = []
     for field in target:
+        if field.name in companions:
+            parts = [field.name] if field.name in table.column_names else []
+            parts += companions[field.name]
+            folded = [conform_column(table.column(p), field.type) for p in parts]
+            columns.append(pc.coalesce(*folded) if len(folded) > 1 else folded[0])
+            continue
         if field.name in table.column_names:
             columns.append(conform_column(table.column(field.name), field.type))
         else:

@@ -28,22 +28,25 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from . import _delta
+from ._layout import TIMESTAMP_TYPE
+from ._location import Location
 from ._segments import Segment, SegmentIndex, SegmentWriter
 from ._values import column_to_arrow, rows_to_columns
 
-__all__ = ["STAMP", "Builder", "Stream", "StreamSnapshot"]
-
-TIMESTAMP_TYPE = pa.timestamp("us", tz="UTC")
+__all__ = ["STAMP", "TIMESTAMP_TYPE", "Builder", "Stream", "StreamSnapshot"]
 
 STAMP = ""
 """Key of a pending row's log time (ns); ``log()`` refuses an empty column name."""
+
+_STORAGE_ERRORS: tuple[type[BaseException], ...] = (OSError,)
+"""Failures of the storage (kept rows are retried); anything else is blamed on the data."""
 
 Builder = Callable[[list[Any]], Mapping[str, "Sequence[Any] | pa.Array"]]
 """Turns the payloads of deferred items into columns, one value per payload each."""
@@ -55,6 +58,8 @@ class StreamSnapshot:
 
     segments: tuple[Segment, ...]
     memory: tuple[pa.Table, ...]
+    schema: pa.Schema | None = None
+    """The Delta table's physical schema (companion columns included), if it exists."""
 
     @property
     def num_rows(self) -> int:
@@ -67,39 +72,78 @@ class Stream:
 
     def __init__(
         self,
-        directory: Path | None,
+        location: Location | None,
         client_id: str,
         *,
+        table_name: str,
         key_column: str,
         generate_ids: bool,
         writable: bool,
     ) -> None:
         self.pending: list[dict[str, Any] | tuple[int, int, Any]] = []
+        self.index = SegmentIndex(location)
+        self._location = location
+        self._table_name = table_name
+        self._writable = writable
+        self._key_column = key_column
+        self._generate_ids = generate_ids
+        self.may_have_images = False
+        self.rejected_rows = 0
+        """Rows replaced by their ``_log_error`` because no file could hold them."""
+        self._builders: list[Builder] = []
+        self._reset(client_id)
+
+    def _reset(self, client_id: str) -> None:
+        """Start as a new writer named ``client_id`` with nothing of its own in memory."""
         self.lock = threading.Lock()
         self.convert_lock = threading.RLock()
         self.write_lock = threading.Lock()
-        self.index = SegmentIndex(directory)
         self._unwritten: list[tuple[pa.Table, int]] = []
         self._unwritten_rows = 0
         self._converting = 0
         self._client_id = client_id
-        self._key_column = key_column
-        self._generate_ids = generate_ids
         self._next_id = 0
+        location = self._location
         self._writer = (
-            SegmentWriter(directory, client_id) if directory is not None and writable else None
+            SegmentWriter(location, self.index, client_id, self._table_name)
+            if location is not None and self._writable
+            else None
         )
-        self.write_error: BaseException | None = None
-        self.may_have_images = False
-        self._builders: list[Builder] = []
+
+    def after_fork(self, client_id: str) -> None:
+        """In a forked child: the rows inherited from the parent are the parent's to write."""
+        del self.pending[:]  # same list object: deferred writers hold its append
+        self.index.after_fork()
+        self._reset(client_id)
+
+    @property
+    def uri(self) -> str | None:
+        """Where this stream's Delta table lives."""
+        return self._location.uri if self._location is not None else None
+
+    def create(self, schema: pa.Schema) -> None:
+        """Create the Delta table with ``schema`` unless it exists."""
+        assert self._location is not None
+        _delta.call(
+            _delta.create,
+            self._location.uri,
+            dict(self._location.storage_options),
+            schema,
+            self._table_name,
+        )
+
+    @property
+    def backlog(self) -> int:
+        """Accepted rows not yet committed by this writer."""
+        return len(self.pending) + self._converting + self._unwritten_rows
+
+    @property
+    def commit_retries(self) -> int:
+        """Commits this writer retried after conflicts with other writers."""
+        return self._writer.retries if self._writer is not None else 0
 
     def __len__(self) -> int:
         return self.index.total_rows + self._unwritten_rows + self._converting + len(self.pending)
-
-    @property
-    def has_unsaved(self) -> bool:
-        """Whether rows accepted by this process are not yet in a segment."""
-        return bool(self.pending or self._converting or (self._writer and self._unwritten))
 
     def extend(self, rows: Sequence[dict[str, Any]], *, images: bool = False) -> None:
         """Accept already-validated rows (this stream's own copies), stamped now.
@@ -178,7 +222,9 @@ class Stream:
             self.drain()
             with self.lock:
                 return StreamSnapshot(
-                    tuple(self.index.segments), tuple(t for t, _ in self._unwritten)
+                    tuple(self.index.segments),
+                    tuple(t for t, _ in self._unwritten),
+                    self.index.schema,
                 )
 
     def write(self) -> bool:
@@ -203,9 +249,14 @@ class Stream:
                     count = len(tables)
                 except (pa.ArrowInvalid, pa.ArrowTypeError):
                     merged, count = tables[0], 1
-                segment = self._writer.write(merged, pending[0][1])
+                try:
+                    segment = self._writer.write(merged, pending[0][1])
+                except _STORAGE_ERRORS:
+                    raise
+                except Exception as error:  # a value no check caught: keep the others
+                    segment = self._writer.write(self._isolate(merged, error), pending[0][1])
                 with self.lock:
-                    self.index.add(segment)
+                    self.index.add([segment])
                     del self._unwritten[:count]
                     self._unwritten_rows -= merged.num_rows
                 del pending[:count]
@@ -214,18 +265,81 @@ class Stream:
                 self._compact()
         return wrote
 
+    def _isolate(self, batch: pa.Table, error: Exception) -> pa.Table:
+        """``batch`` with each row that cannot be written replaced by its ``_log_error``.
+
+        The second line of defence behind ``log()``'s checks: a value that slips
+        through must cost its own row's data, never the rows logged after it.
+        """
+        assert self._writer is not None
+        writable = self._writer.writable
+
+        def bad_rows(part: pa.Table, start: int) -> list[int]:  # bisect: O(bad · log n) checks
+            if writable(part):
+                return []
+            if part.num_rows == 1:
+                return [start]
+            half = part.num_rows // 2
+            return bad_rows(part.slice(0, half), start) + bad_rows(part.slice(half), start + half)
+
+        bad = bad_rows(batch, 0)
+        if not bad:
+            raise error
+        mask = np.ones(batch.num_rows, dtype=bool)
+        mask[bad] = False
+        keep = [batch.filter(pa.array(mask))]
+        self.rejected_rows += len(bad)
+        warnings.warn(
+            f"weave_nb: {len(bad)} row(s) of {self.uri} could not be written ({error!r}); "
+            "stored with only their key, time and '_log_error'",
+            RuntimeWarning,
+            stacklevel=1,
+        )
+        key = self._key_column
+        stubs = batch.take(pa.array(bad)).select(
+            [n for n in (key, "_timestamp", "_client_id") if n in batch.column_names]
+        )
+        stubs = stubs.append_column(
+            "_log_error", pa.array([f"{type(error).__name__}: {error}"] * len(bad), pa.string())
+        )
+        return pa.concat_tables([*keep, stubs], promote_options="permissive")
+
+    def compact_all(self) -> int:
+        """Merge runs of small committed files of any writer; returns the files merged."""
+        if self._writer is None:
+            return 0
+        with self.write_lock:
+            return self._writer.compact_all()
+
+    def delete(self, predicate: str) -> int:
+        """Delete the committed rows matching a Delta SQL predicate; returns how many."""
+        assert self._location is not None
+        with self.write_lock:
+            deleted = _delta.call(
+                _delta.delete_rows,
+                self._location.uri,
+                dict(self._location.storage_options),
+                predicate,
+            )
+            self.index.refresh()
+        return deleted
+
+    def vacuum(self, retention: dt.timedelta) -> int:
+        """Remove files no version younger than ``retention`` references; returns how many."""
+        assert self._location is not None
+        removed = _delta.call(
+            _delta.vacuum,
+            self._location.uri,
+            dict(self._location.storage_options),
+            retention.total_seconds() / 3600,
+        )
+        return len(removed)
+
     def _compact(self) -> None:
         assert self._writer is not None
         run = self._writer.compaction_candidates()
-        if not run:
-            return
-        merged = pa.concat_tables([s.read() for s in run], promote_options="permissive")
-        segment = self._writer.compact(run, merged)
-        with self.lock:
-            self.index.add(segment)
-            self.index.remove(run)
-        for old in run:
-            old.path.unlink(missing_ok=True)
+        if run:
+            self._writer.compact(run)
 
     # -- conversion --------------------------------------------------------
 

@@ -9,7 +9,6 @@ import atexit
 # shuts down: load it now, so a table whose first flush is the atexit one still writes.
 import concurrent.futures.thread  # noqa: F401
 import datetime as dt
-import json
 import os
 import re
 import threading
@@ -24,8 +23,11 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pyarrow as pa
 
-from .._config import default_root
+from .._config import default_root, default_storage_options
+from . import _lifecycle
 from ._image import Image, is_image_type
+from ._layout import ANNOTATIONS, LEGACY_MARKER, ROWS, TIMESTAMP_TYPE
+from ._location import Location, resolve
 from ._query import QueryEngine, Snapshot, SortSpec
 from ._schema import conform
 from ._stream import STAMP, Builder, Stream
@@ -35,44 +37,67 @@ from ._values import PLAIN_TYPES, ImageTally, normalize_row
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["StreamTable", "open_table"]
+__all__ = ["StorageError", "StreamTable", "open_table"]
 
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,199}$")
-_MARKER = "_table.json"
+_WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
 _CHECKED_KEYS = frozenset({STAMP, "_timestamp", "_client_id"})
 """Keys the fast path of ``log()`` must not accept (they need ``normalize_row``)."""
 _ANNOTATION_RESERVED = frozenset({"_id", "_timestamp", "_client_id", "_target_id", "_fields"})
 _REFRESH_SECONDS = 0.2
-_READ_ATTEMPTS = 3
+_FIRST_BACKLOG_LIMIT = 200_000
+_MIN_BACKLOG_LIMIT = 20_000
 _T = TypeVar("_T")
 _now = time.time_ns
+
+
+class StorageError(OSError):
+    """The table's storage cannot be read or written (the message names its URI)."""
 
 
 def _check_name(name: object) -> str:
     if not isinstance(name, str) or not _NAME.match(name) or ".." in name:
         raise ValueError(
             f"invalid table name {name!r}: use letters, digits, '_', '-' and '.', "
-            "not empty, no '..', no path separators"
+            "1 to 200 characters, no '..', no path separators"
+        )
+    if _WINDOWS_RESERVED.match(name):
+        raise ValueError(
+            f"invalid table name {name!r}: reserved on Windows (CON, PRN, AUX, NUL, COM1-9, "
+            "LPT1-9); tables stay portable, so pick another"
         )
     return name
 
 
+def _location(
+    name: str, root: str | os.PathLike[str] | None, storage_options: Mapping[str, str] | None
+) -> Location:
+    if root is None:
+        root = default_root()
+        if storage_options is None:
+            storage_options = default_storage_options() or None
+    return resolve(root, storage_options).child(name)
+
+
 class StreamTable:
-    """A columnar, append-only table of logged rows, persisted as Parquet segments.
+    """A columnar, append-only table of logged rows, persisted as Delta Lake tables.
 
     ``log()`` is cheap: it validates in the caller's thread and buffers; a
-    background thread converts batches to Arrow and writes them every
-    ``flush_interval`` seconds. Several processes may write the same table at
-    once, each into its own segments; every reader sees all of them (tailed
-    within ``flush_interval`` plus ~0.2 s). Annotations (feedback, data added
-    after the fact) are appended as their own rows and merged on read.
+    background thread converts batches to Arrow and commits them every
+    ``flush_interval`` seconds (one Delta append commit per flush). Any number
+    of processes, on any number of machines, may write the same table at once;
+    every reader sees all of them (tailed within ``flush_interval`` plus
+    ~0.2 s). Annotations (feedback, data added after the fact) are appended as
+    their own rows and merged on read.
 
     Args:
-        name: table name (letters, digits, ``_ - .``); its directory is ``root/name``.
-        root: directory holding tables; default ``wnb.init(root=...)``, else
-            ``$WEAVE_NB_ROOT``, else ``./weave_nb_data``.
+        name: table name (letters, digits, ``_ - .``); stored at ``root/name``.
+        root: a local directory or ``s3://bucket/prefix``; default
+            ``wnb.init(root=...)``, else ``$WEAVE_NB_ROOT``, else ``./weave_nb_data``.
         persist: ``False`` keeps the table in this process's memory only.
-        flush_interval: seconds between background writes (the most a crash can lose).
+        flush_interval: seconds between background commits (the most a crash can lose).
+        storage_options: S3 settings (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, ...)
+            overriding the ``AWS_*`` environment variables.
     """
 
     def __init__(
@@ -82,61 +107,111 @@ class StreamTable:
         root: str | os.PathLike[str] | None = None,
         persist: bool = True,
         flush_interval: float = 1.0,
+        storage_options: Mapping[str, str] | None = None,
     ) -> None:
         self.name = _check_name(name)
-        directory = (Path(root) if root is not None else default_root()) / name if persist else None
-        self._setup(directory, read_only=False, flush_interval=flush_interval)
+        location = _location(name, root, storage_options) if persist else None
+        self._setup(location, read_only=False, flush_interval=flush_interval)
 
     @classmethod
-    def _open(cls, directory: Path, *, read_only: bool, flush_interval: float) -> StreamTable:
+    def _open(cls, location: Location, *, read_only: bool, flush_interval: float) -> StreamTable:
         table = cls.__new__(cls)
-        table.name = directory.name
-        table._setup(directory, read_only=read_only, flush_interval=flush_interval)
+        table.name = location.name
+        table._setup(location, read_only=read_only, flush_interval=flush_interval)
         return table
 
-    def _setup(self, directory: Path | None, *, read_only: bool, flush_interval: float) -> None:
+    def _setup(self, location: Location | None, *, read_only: bool, flush_interval: float) -> None:
         if flush_interval <= 0:
             raise ValueError(f"flush_interval must be > 0 seconds, got {flush_interval}")
-        self.path = directory
+        if location is not None:
+            _refuse_legacy(location)
+        self.location = location
+        self.path = location.local if location is not None else None
+        """The table's local directory (``None`` in memory or on object storage)."""
+        self.uri = location.uri if location is not None else None
+        """Where the table lives: a local path or an ``s3://`` URI (``None`` in memory)."""
         self.read_only = read_only
         self.client_id = uuid.uuid4().hex[:16]
         self.flush_interval = float(flush_interval)
         self.closed = False
-        if directory is not None and not read_only:
-            _write_marker(directory, self.name)
+        self.write_errors = 0
+        """Flushes that failed so far (the rows stay in memory and are retried)."""
         self._rows = Stream(
-            directory / "rows" if directory else None,
+            location.child(ROWS) if location else None,
             self.client_id,
+            table_name=self.name,
             key_column="_id",
             generate_ids=True,
             writable=not read_only,
         )
         self._annotations = Stream(
-            directory / "annotations" if directory else None,
+            location.child(ANNOTATIONS) if location else None,
             self.client_id,
+            table_name=self.name,
             key_column="_target_id",
             generate_ids=False,
             writable=not read_only,
         )
-        self._append = self._rows.pending.append
+        self._pending = self._rows.pending
+        self._append = self._pending.append
         self._writable = not read_only
         # Column names seen in accepted rows (minus the ones needing checks): a
         # row of plain values with only these keys takes log()'s fast path.
         self._fast_keys: frozenset[str] = frozenset()
+        self._backlog_limit = _FIRST_BACKLOG_LIMIT
         self._engine = QueryEngine()
         self._last_refresh = 0.0
         self._refresh_lock = threading.Lock()
         self._subscriptions = Subscriptions(self)
         self._write_warned: set[str] = set()
         self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._drained = threading.Event()
         self._flusher: threading.Thread | None = None
+        if location is not None and not read_only:
+            self._create()
         self.refresh()
-        if directory is not None and not read_only:
+        self._start_flusher()
+        _OPEN_TABLES.add(self)
+        if location is not None and not read_only:
+            _lifecycle.install_signal_flush()
+
+    def _create(self) -> None:
+        """Create both Delta tables unless they exist; fails here if storage is unreachable."""
+        for stream, schema in (
+            (self._rows, _ROWS_BASE),
+            (self._annotations, _ANNOTATIONS_BASE),
+        ):
+            try:
+                stream.create(schema)
+            except Exception as error:
+                raise StorageError(f"cannot create table at {stream.uri}: {error}") from error
+
+    def _start_flusher(self) -> None:
+        if self.location is not None and not self.read_only:
             self._flusher = threading.Thread(
                 target=self._flush_loop, name=f"weave_nb-flush-{self.name}", daemon=True
             )
             self._flusher.start()
-        _OPEN_TABLES.add(self)
+
+    def _after_fork(self) -> None:
+        """In a forked child: a new writer of the same table, with nothing in flight.
+
+        Rows the parent had not written yet stay the parent's to write; the child
+        gets its own writer id (so its files and generated ids never collide with
+        the parent's) and its own flusher.
+        """
+        self.client_id = uuid.uuid4().hex[:16]
+        self._rows.after_fork(self.client_id)
+        self._annotations.after_fork(self.client_id)
+        self._refresh_lock = threading.Lock()
+        self._engine = QueryEngine()
+        self._subscriptions = Subscriptions(self)
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._drained = threading.Event()
+        if not self.closed:
+            self._start_flusher()
 
     # -- writing -------------------------------------------------------------------
 
@@ -158,6 +233,8 @@ class StreamTable:
             row = row.copy()
             row[STAMP] = _now()
             self._append(row)
+            if len(self._pending) > self._backlog_limit:
+                self._wait_for_room()
             return
         self._check_writable()
         seen = ImageTally.count
@@ -166,6 +243,24 @@ class StreamTable:
         self._rows.extend(rows, images=ImageTally.count != seen)
         if not keys.issubset(self._fast_keys) and self._writable:
             self._fast_keys = self._fast_keys.union(keys).difference(_CHECKED_KEYS)
+        if len(self._pending) > self._backlog_limit:
+            self._wait_for_room()
+
+    def _wait_for_room(self) -> None:
+        """Backpressure: hold the caller while the backlog exceeds one flush interval.
+
+        The limit is what the flusher committed per interval lately, so a crash
+        loses about one interval of rows at any logging rate, and memory stays
+        bounded. Tables that are not persisted (nothing to wait for) and the
+        flusher's own thread never wait.
+        """
+        flusher = self._flusher
+        if flusher is None or flusher is threading.current_thread() or not flusher.is_alive():
+            return
+        self._wake.set()
+        while len(self._pending) > self._backlog_limit and not self._stop.is_set():
+            self._drained.wait(self.flush_interval)
+            self._drained.clear()
 
     def deferred_writer(self, build: Builder) -> Callable[[Any], None]:
         """A function appending rows that ``build`` makes later, off the caller's thread.
@@ -185,10 +280,14 @@ class StreamTable:
         kind = self._rows.add_builder(build)
         append = self._append
 
+        pending = self._pending
+
         def write(payload: Any) -> None:
             if not self._writable:
                 self._check_writable()
             append((_now(), kind, payload))
+            if len(pending) > self._backlog_limit:
+                self._wait_for_room()
 
         return write
 
@@ -215,13 +314,26 @@ class StreamTable:
         )
 
     def flush(self) -> None:
-        """Return once every row and annotation accepted so far is on disk (or queryable)."""
+        """Return once every row and annotation accepted so far is committed (or queryable).
+
+        Raises :class:`StorageError` naming the URI while the storage cannot be
+        written; the rows stay in memory and a later flush writes them.
+        """
         for stream in (self._rows, self._annotations):
-            if self.path is None or self.read_only:
+            if self.location is None or self.read_only:
                 with stream.convert_lock:
                     stream.drain()
-            else:
+                continue
+            try:
                 stream.write()
+            except (TypeError, ValueError):
+                raise
+            except Exception as error:
+                self.write_errors += 1
+                raise StorageError(
+                    f"cannot write table {self.name!r} to {stream.uri}: {error}; "
+                    f"{stream.backlog} rows stay in memory and are retried"
+                ) from error
 
     def close(self) -> None:
         """Flush, stop background threads and release the table. Idempotent."""
@@ -261,29 +373,107 @@ class StreamTable:
             )
 
     def _flush_loop(self) -> None:
-        while not self._stop.wait(self.flush_interval):
+        while not self._stop.is_set():
+            self._wake.wait(self.flush_interval)
+            self._wake.clear()
+            started, backlog = time.monotonic(), self._rows.backlog
             for stream in (self._rows, self._annotations):
                 try:
                     stream.write()
                 except Exception as error:  # keep the rows in memory; retry next interval
+                    self.write_errors += 1
                     key = type(error).__name__
                     if key not in self._write_warned:
                         self._write_warned.add(key)
                         warnings.warn(
-                            f"weave_nb: writing table {self.name!r} to {self.path} failed "
-                            f"({error}); rows stay in memory and writing is retried",
+                            f"weave_nb: writing table {self.name!r} to {stream.uri} failed "
+                            f"({error}); {stream.backlog} rows stay in memory and writing "
+                            "is retried",
                             RuntimeWarning,
                             stacklevel=1,
                         )
+            self._adapt_backlog_limit(backlog, time.monotonic() - started)
+            self._drained.set()
+
+    def _adapt_backlog_limit(self, rows: int, seconds: float) -> None:
+        """Backlog limit = rows the flusher commits in one interval, at its recent rate."""
+        if rows < _MIN_BACKLOG_LIMIT or seconds <= 0:
+            return
+        rate = rows / seconds
+        self._backlog_limit = max(_MIN_BACKLOG_LIMIT, int(rate * self.flush_interval))
+
+    # -- maintenance -----------------------------------------------------------------
+
+    def compact(self) -> int:
+        """Merge small data files (of every writer) into larger ones; returns files merged.
+
+        Each merge is one commit that adds the merged file and removes its
+        sources, so every reader — weave_nb, polars, DuckDB, Spark — counts each
+        row once before, during and after; writers are never blocked. Writers
+        also merge their own small files in the background (size-tiered, a run
+        of 8 files of similar size at a time).
+        """
+        self._check_writable()
+        self.flush()
+        return self._rows.compact_all() + self._annotations.compact_all()
+
+    def delete(self, *, before: dt.datetime) -> int:
+        """Delete rows (and annotations) logged before ``before`` (UTC if naive); returns rows.
+
+        For retention: the rows leave every later version of the table at once;
+        their files stay on storage for time travel until :meth:`vacuum` removes
+        them.
+        """
+        self._check_writable()
+        if not isinstance(before, dt.datetime):
+            raise TypeError(f"before= takes a datetime, got {type(before).__name__}")
+        if before.tzinfo is None:
+            before = before.replace(tzinfo=dt.timezone.utc)
+        moment = before.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        self.flush()
+        deleted = self._rows.delete(f"_timestamp < '{moment}'")
+        self._annotations.delete(f"_timestamp < '{moment}'")
+        self.refresh()
+        return deleted
+
+    def vacuum(self, *, retention: dt.timedelta = dt.timedelta(days=7)) -> int:
+        """Remove data files no version younger than ``retention`` needs; returns how many.
+
+        That covers files of deleted rows and of compacted sources, and files a
+        crashed writer wrote but never committed. Readers of versions older
+        than ``retention`` (time travel) lose them; weave_nb never needs them.
+        """
+        self._check_writable()
+        return self._rows.vacuum(retention) + self._annotations.vacuum(retention)
+
+    @property
+    def rejected_rows(self) -> int:
+        """Rows stored with only their ``_log_error`` because no data file could hold them."""
+        return self._rows.rejected_rows + self._annotations.rejected_rows
+
+    @property
+    def commit_retries(self) -> int:
+        """Commits this process retried after conflicts with other writers."""
+        return self._rows.commit_retries + self._annotations.commit_retries
 
     # -- reading ---------------------------------------------------------------------
 
     def refresh(self) -> bool:
-        """Pick up segments written by other processes now; returns whether any changed."""
+        """Read commits made by other writers now; returns whether any data changed.
+
+        Only the new entries of the transaction log are read, and only new files
+        are fetched (when a query needs them). Raises :class:`StorageError`
+        naming the URI when the storage cannot be reached.
+        """
         with self._refresh_lock:
             self._last_refresh = time.monotonic()
-            changed = self._rows.index.refresh()
-            return self._annotations.index.refresh() or changed
+            try:
+                changed = self._rows.index.refresh()
+                return self._annotations.index.refresh() or changed
+            except Exception as error:
+                raise StorageError(
+                    f"cannot read table {self.name!r} at {self.uri}: {error}"
+                ) from error
 
     def _snapshot(self) -> Snapshot:
         if self.closed:
@@ -293,22 +483,8 @@ class StreamTable:
         return Snapshot(self._rows.snapshot(), self._annotations.snapshot())
 
     def _read(self, query: Callable[[Snapshot], _T]) -> _T:
-        """Run ``query`` on a fresh snapshot, retaken if a writer compacted a segment away.
-
-        Another process may delete the files it just merged between our snapshot
-        and the read; the merged file is then already there, so a refresh and a
-        second read see every row once.
-        """
-        for attempt in range(_READ_ATTEMPTS):
-            snap = self._snapshot()
-            try:
-                return query(snap)
-            except (OSError, ValueError):
-                segments = snap.rows.segments + snap.annotations.segments
-                if attempt == _READ_ATTEMPTS - 1 or all(s.path.exists() for s in segments):
-                    raise
-                self.refresh()
-        raise AssertionError("unreachable")
+        """Run ``query`` on a fresh snapshot (committed files never vanish under it)."""
+        return query(self._snapshot())
 
     def __len__(self) -> int:
         if time.monotonic() - self._last_refresh > _REFRESH_SECONDS and not self.closed:
@@ -433,7 +609,7 @@ class StreamTable:
         return self.widget()._repr_mimebundle_(**kwargs)
 
     def __repr__(self) -> str:
-        where = str(self.path) if self.path is not None else "memory"
+        where = self.uri if self.uri is not None else "memory"
         state = "closed" if self.closed else f"{len(self)} rows"
         return f"StreamTable({self.name!r}, {state}, {where})"
 
@@ -498,20 +674,27 @@ def _image_or_none(value: Any) -> Image | None:
     return Image.from_png(value["png"], value["width"], value["height"])
 
 
-def _write_marker(directory: Path, name: str) -> None:
-    marker = directory / _MARKER
-    if marker.exists():
-        return
-    directory.mkdir(parents=True, exist_ok=True)
-    content = {
-        "format": "weave_nb.StreamTable",
-        "version": 1,
-        "name": name,
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(),
-    }
-    tmp = directory / f".{_MARKER}.{uuid.uuid4().hex[:8]}.tmp"
-    tmp.write_text(json.dumps(content, indent=2))
-    os.replace(tmp, marker)
+_ROWS_BASE = pa.schema([("_timestamp", TIMESTAMP_TYPE), ("_client_id", pa.string())])
+_ANNOTATIONS_BASE = pa.schema(
+    [
+        ("_timestamp", TIMESTAMP_TYPE),
+        ("_client_id", pa.string()),
+        ("_fields", pa.list_(pa.string())),
+    ]
+)
+
+
+def _refuse_legacy(location: Location) -> None:
+    """A table in the pre-release segment layout is not read (no release wrote it)."""
+    local = location.local
+    if local is not None and (local / LEGACY_MARKER).exists():
+        if not (local / ROWS / "_delta_log").exists():
+            raise ValueError(
+                f"{local} holds a table in weave_nb's pre-release segment layout (format 1), "
+                "which this version does not read. Its files are plain Parquet: re-log them "
+                f"into a new table, e.g. wnb.StreamTable('new').log(pandas.read_parquet("
+                f"'{local / ROWS}').to_dict('records'))"
+            )
 
 
 def open_table(
@@ -520,21 +703,31 @@ def open_table(
     *,
     read_only: bool = True,
     flush_interval: float = 1.0,
+    storage_options: Mapping[str, str] | None = None,
 ) -> StreamTable:
-    """Reopen a persisted table by name (under ``root``) or by its directory path.
+    """Reopen a persisted table by name (under ``root``) or by its location.
 
-    Read-only by default; ``read_only=False`` opens it for appending as a new writer.
-    Raises ``FileNotFoundError`` naming the path when no table is there.
+    ``name_or_path`` is a table name, or (without ``root``) the table's directory
+    or ``s3://`` URI (the folder holding ``rows/`` and ``annotations/``). Read-only by default;
+    ``read_only=False`` opens it for appending as a new writer. Raises
+    ``FileNotFoundError`` naming the location when no table is there, and
+    :class:`StorageError` when the storage cannot be reached.
     """
-    candidate = Path(name_or_path)
-    if (candidate / _MARKER).exists() or (candidate / "rows").is_dir():
-        directory = candidate
+    text = os.fspath(name_or_path)
+    looks_like_path = "://" in text or "/" in text or os.sep in text or Path(text, ROWS).is_dir()
+    if root is None and looks_like_path:
+        location = resolve(text, storage_options)
     else:
-        name = _check_name(os.fspath(name_or_path))
-        directory = (Path(root) if root is not None else default_root()) / name
-        if not (directory / _MARKER).exists() and not (directory / "rows").is_dir():
-            raise FileNotFoundError(f"no weave_nb table at {directory}")
-    return StreamTable._open(directory, read_only=read_only, flush_interval=flush_interval)
+        location = _location(_check_name(text), root, storage_options)
+    _refuse_legacy(location)
+    table = StreamTable._open(location, read_only=True, flush_interval=flush_interval)
+    if table._rows.index.version < 0:
+        table.close()
+        raise FileNotFoundError(f"no weave_nb table at {location}")
+    if read_only:
+        return table
+    table.close()
+    return StreamTable._open(location, read_only=False, flush_interval=flush_interval)
 
 
 _OPEN_TABLES: weakref.WeakSet[StreamTable] = weakref.WeakSet()
@@ -551,3 +744,23 @@ def _flush_at_exit() -> None:
             table.close()
         except Exception as error:  # report, and keep closing the others
             warnings.warn(f"weave_nb: could not flush {table!r} at exit: {error}", stacklevel=1)
+
+
+def _flush_open_tables() -> None:
+    """Make every open table's accepted rows durable (signal handlers, forked children's exit)."""
+    for table in _open_tables():
+        if table.location is not None and not table.read_only and not table.closed:
+            try:
+                table.flush()
+            except Exception as error:  # report, and keep flushing the others
+                warnings.warn(f"weave_nb: could not flush {table!r}: {error}", stacklevel=1)
+
+
+def _after_fork_in_child() -> None:
+    for table in _open_tables():
+        table._after_fork()
+    _lifecycle.after_fork_in_child(_flush_open_tables)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+_lifecycle.set_flush(_flush_open_tables)

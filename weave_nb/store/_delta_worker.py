@@ -1,0 +1,97 @@
+"""A helper process that runs delta-rs operations for a forked process.
+
+The forked process cannot use delta-rs itself (see ``_delta``); it starts this
+module with ``python -m`` (a fresh interpreter, not a fork, and not the
+application's ``__main__``) and sends it ``(operation name, arguments)``
+pickles over a pipe. Requests are answered in order, one at a time. The helper
+exits when the pipe closes, so it never outlives the process that started it.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import struct
+import subprocess
+import sys
+import threading
+from typing import IO, Any
+
+__all__ = ["WorkerClient"]
+
+_HEADER = struct.Struct("!Q")
+_OPERATIONS = ("load", "create", "evolve", "commit", "delete_rows", "vacuum")
+
+
+class WorkerError(OSError):
+    """An operation failed in the helper process (its type and message)."""
+
+
+def _send(stream: IO[bytes], message: Any) -> None:
+    payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(payload)) + payload)
+    stream.flush()
+
+
+def _receive(stream: IO[bytes]) -> Any:
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        raise EOFError
+    (size,) = _HEADER.unpack(header)
+    return pickle.loads(stream.read(size))
+
+
+class WorkerClient:
+    """The forked process's end: starts the helper and calls operations in it."""
+
+    def __init__(self) -> None:
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "weave_nb.store._delta_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            close_fds=True,
+        )
+
+    def usable(self) -> bool:
+        """Whether this helper belongs to this process and is running."""
+        return self._pid == os.getpid() and self._process.poll() is None
+
+    def call(self, name: str, args: tuple[Any, ...]) -> Any:
+        """Run operation ``name`` with ``args`` in the helper; re-raise its failure here."""
+        assert self._process.stdin is not None and self._process.stdout is not None
+        with self._lock:
+            try:
+                _send(self._process.stdin, (name, args))
+                ok, result = _receive(self._process.stdout)
+            except (EOFError, BrokenPipeError) as error:
+                raise WorkerError(f"the delta-rs helper process stopped ({error!r})") from None
+        if not ok:
+            raise WorkerError(result)
+        return result
+
+
+def _serve() -> None:
+    from . import _delta
+
+    # Answers go to the original stdout; anything the libraries print goes to stderr.
+    answers = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    requests = sys.stdin.buffer
+    while True:
+        try:
+            name, args = _receive(requests)
+        except EOFError:
+            return
+        try:
+            if name not in _OPERATIONS:
+                raise ValueError(f"unknown operation {name!r}")
+            reply: tuple[bool, Any] = (True, getattr(_delta, name)(*args))
+        except Exception as error:
+            reply = (False, f"{type(error).__name__}: {error}")
+        _send(answers, reply)
+
+
+if __name__ == "__main__":
+    _serve()

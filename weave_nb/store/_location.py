@@ -1,0 +1,156 @@
+"""Where a table lives: a local directory or an ``s3://bucket/prefix`` URI.
+
+delta-rs reads its S3 settings from ``storage_options`` and the standard AWS
+environment variables; pyarrow's S3 file system (used to move data files)
+ignores ``AWS_ENDPOINT_URL`` and ``AWS_ALLOW_HTTP``, so both are derived here
+from one merged set of options and nothing else decides them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+if TYPE_CHECKING:
+    import pyarrow.fs as pafs
+
+__all__ = ["Location", "resolve"]
+
+_REMOTE_SCHEMES = ("s3", "s3a")
+_REFUSED_SCHEMES = ("gs", "gcs", "az", "abfs", "abfss", "adl", "azure", "http", "https", "file")
+_AWS_KEYS = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_ALLOW_HTTP",
+)
+
+
+@dataclass(frozen=True)
+class Location:
+    """A directory of the store: local (``local`` set) or on S3-compatible storage.
+
+    ``uri`` is what delta-rs opens; ``storage_options`` go with it. Remote data
+    files are cached under ``cache`` once read (they never change once committed).
+    """
+
+    uri: str
+    local: Path | None
+    storage_options: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def is_remote(self) -> bool:
+        """Whether the location is on object storage."""
+        return self.local is None
+
+    @property
+    def name(self) -> str:
+        """The last path component."""
+        return self.uri.rstrip("/").rsplit("/", 1)[-1]
+
+    def child(self, name: str) -> Location:
+        """The location ``name`` inside this one."""
+        local = self.local / name if self.local is not None else None
+        return Location(f"{self.uri.rstrip('/')}/{name}", local, self.storage_options)
+
+    @property
+    def key(self) -> str:
+        """``bucket/prefix`` of a remote location (what pyarrow's S3 file system takes)."""
+        parsed = urlparse(self.uri)
+        return f"{parsed.netloc}{parsed.path}".rstrip("/")
+
+    def filesystem(self) -> pafs.FileSystem:
+        """pyarrow's file system for this location's data files."""
+        import pyarrow.fs as pafs
+
+        if self.local is not None:
+            return pafs.LocalFileSystem()
+        return _s3_filesystem(dict(self.storage_options))
+
+    def cache_dir(self) -> Path:
+        """A local directory caching this remote location's immutable data files."""
+        digest = hashlib.sha1(self.uri.encode()).hexdigest()[:16]
+        base = os.environ.get("WEAVE_NB_CACHE") or os.path.join(
+            tempfile.gettempdir(), f"weave_nb-cache-{os.getuid() if hasattr(os, 'getuid') else 0}"
+        )
+        return Path(base) / f"{self.name}-{digest}"
+
+    def __str__(self) -> str:
+        return self.uri
+
+
+def resolve(
+    root: str | os.PathLike[str], storage_options: Mapping[str, str] | None = None
+) -> Location:
+    """The location of a root given as a local path or an ``s3://`` URI.
+
+    Raises ``ValueError`` naming the URI for a scheme the store cannot write.
+    """
+    text = os.fspath(root)
+    scheme = urlparse(text).scheme.lower() if "://" in text else ""
+    if scheme in _REMOTE_SCHEMES:
+        parsed = urlparse(text)
+        if not parsed.netloc:
+            raise ValueError(f"root {text!r} names no bucket: use s3://bucket/prefix")
+        uri = f"s3://{parsed.netloc}{parsed.path}".rstrip("/")
+        return Location(uri, None, _aws_options(storage_options or {}))
+    if scheme in _REFUSED_SCHEMES or scheme:
+        raise ValueError(
+            f"root {text!r}: scheme {scheme}:// is not supported; use a local path "
+            "or s3://bucket/prefix (any S3-compatible service)"
+        )
+    if storage_options:
+        raise ValueError(f"storage_options apply to s3:// roots, not to the local path {text!r}")
+    path = Path(text).expanduser().absolute()
+    return Location(path.as_posix(), path, {})
+
+
+def _aws_options(given: Mapping[str, str]) -> dict[str, str]:
+    """Environment AWS settings overlaid by ``given``; keys upper-cased as delta-rs spells them."""
+    options = {k: v for k in _AWS_KEYS if (v := os.environ.get(k))}
+    for key, value in given.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise TypeError(
+                f"storage_options must map str to str, got {key!r}: {type(value).__name__}"
+            )
+        options[key.upper()] = value
+    if "AWS_REGION" not in options and "AWS_DEFAULT_REGION" in options:
+        options["AWS_REGION"] = options["AWS_DEFAULT_REGION"]
+    if "AWS_ENDPOINT_URL" not in options and "AWS_ENDPOINT_URL_S3" in options:
+        options["AWS_ENDPOINT_URL"] = options["AWS_ENDPOINT_URL_S3"]
+    options.pop("AWS_DEFAULT_REGION", None)
+    options.pop("AWS_ENDPOINT_URL_S3", None)
+    return options
+
+
+def _s3_filesystem(options: dict[str, str]) -> pafs.FileSystem:
+    import pyarrow.fs as pafs
+
+    endpoint = options.get("AWS_ENDPOINT_URL")
+    scheme = "https"
+    override = None
+    if endpoint:
+        parsed = urlparse(endpoint)
+        scheme = parsed.scheme or "https"
+        override = parsed.netloc or parsed.path
+    return pafs.S3FileSystem(
+        access_key=options.get("AWS_ACCESS_KEY_ID"),
+        secret_key=options.get("AWS_SECRET_ACCESS_KEY"),
+        session_token=options.get("AWS_SESSION_TOKEN"),
+        region=options.get("AWS_REGION", "us-east-1"),
+        endpoint_override=override,
+        scheme=scheme,
+        retry_strategy=pafs.AwsStandardS3RetryStrategy(max_attempts=3),
+        connect_timeout=5,
+        request_timeout=30,
+    )
