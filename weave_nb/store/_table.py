@@ -409,6 +409,41 @@ class StreamTable:
         """
         return self._subscriptions.add(callback, interval)
 
+    # -- drift and watches (weave_nb.quality, imported on first use) ----------------------
+
+    def drift(
+        self,
+        reference: Any,
+        current: Any = None,
+        columns: Sequence[str] | None = None,
+        **options: Any,
+    ) -> pd.DataFrame:
+        """Compare columns between two windows: one row per column (KS/chi-square, PSI).
+
+        ``reference`` / ``current`` are ``(start, end)`` datetimes over ``_timestamp`` or
+        SQL filters (see ``weave_nb.quality.drift``, which takes ``thresholds=``).
+        """
+        from ..quality import drift
+
+        return drift(self, reference, current, columns, **options)
+
+    def watch(
+        self,
+        condition: Any,
+        callback: Callable[[Any], object],
+        *,
+        every: str | dt.timedelta | float = "1min",
+        window: str | dt.timedelta | float | None = None,
+    ) -> Any:
+        """Call ``callback`` when a SQL condition over the last ``window`` turns true or clears.
+
+        Evaluated every ``every`` in a background thread; returns a handle with ``stop()``
+        (see ``weave_nb.quality.Watch``).
+        """
+        from ..quality import Watch
+
+        return Watch(self, condition, callback, every=every, window=window)
+
     # -- display ------------------------------------------------------------------------
 
     def widget(self, **kwargs: Any) -> Any:
