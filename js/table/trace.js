@@ -1,0 +1,310 @@
+// The trace view of the table widget: the selected row's trace as a tree of
+// calls beside a latency waterfall on one time axis, and the selected call's
+// inputs, output, exception and attributes. The outline of the trace arrives
+// in blocks of spans around what is shown (a trace of thousands of spans never
+// travels whole); a call's whole row arrives when it is selected.
+import { decodeRows, toJsonValue } from "../shared/protocol.js";
+import { adoptStyle, h, listen } from "../shared/dom.js";
+import { formatCell } from "./format.js";
+import { axisTicks, barGeometry, blocksFor, blocksToDrop, formatDuration, SPAN_BLOCK } from "./trace_layout.js";
+import { bodyHeight, visibleRange } from "./windows.js";
+import css from "./trace.css";
+
+/**
+ * @typedef {import("../shared/protocol.js").Row} Row
+ * @typedef {import("./columns.js").ColumnInfo} ColumnInfo
+ * @typedef {import("./detail.js").Ask} Ask
+ * @typedef {{ png: Uint8Array, width: number, height: number }} ImageCell
+ */
+
+const SPAN_ROW_HEIGHT = 24;
+/** Outline blocks kept in the browser; farther ones are dropped and asked again if needed. */
+const KEPT_BLOCKS = 6;
+const INDENT_PX = 14;
+/** Fields shown first in a call's details, in this order; the rest follow. */
+const DETAIL_FIRST = [
+  "name", "status", "latency_ms", "start_time", "session_id", "span_kind", "model",
+  "input_tokens", "output_tokens", "total_tokens", "cost_usd", "inputs", "output", "exception", "attributes",
+];
+/** Fields the outline already shows or that only link rows. */
+const DETAIL_SKIP = new Set(["_client_id", "_timestamp", "end_time", "trace_id"]);
+
+export class TracePanel {
+  /**
+   * @param {Ask} ask
+   * @param {AbortSignal} signal
+   */
+  constructor(ask, signal) {
+    adoptStyle("table-trace", css);
+    this.ask = ask;
+    this.signal = signal;
+    /** @type {string | null} */
+    this.traceId = null;
+    this.total = 0;
+    this.totalMs = 0;
+    this.version = -1;
+    /** Outline blocks by first span index. @type {Map<number, Row[]>} */
+    this.blocks = new Map();
+    /** @type {Set<number>} */
+    this.loading = new Set();
+    /** @type {unknown} */
+    this.selectedId = null;
+    /** Bumped on open/close so late replies never fill a newer trace. */
+    this.opened = 0;
+    /** @type {string[]} object URLs of the detail's images */
+    this.urls = [];
+    this.frame = 0;
+
+    this.title = h("span", { class: "wnb-trace-title" });
+    const close = h("button", { type: "button", class: "wnb-button", "aria-label": "close trace" }, "✕");
+    listen(close, "click", () => this.close(), signal);
+    this.axis = h("div", { class: "wnb-trace-axis" });
+    this.layer = h("div", { class: "wnb-trace-layer", role: "rowgroup" });
+    this.body = h("div", { class: "wnb-trace-body" }, [this.layer]);
+    this.scroller = h("div", { class: "wnb-trace-spans", role: "tree" }, [
+      h("div", { class: "wnb-trace-header" }, [h("div", { class: "wnb-trace-header-name" }, "call"), this.axis]),
+      this.body,
+    ]);
+    this.detail = h("div", { class: "wnb-trace-detail", "data-role": "span-detail" });
+    this.element = h("div", { class: "wnb-trace", "data-role": "trace" }, [
+      h("div", { class: "wnb-trace-head" }, [this.title, close]),
+      h("div", { class: "wnb-trace-main" }, [this.scroller, this.detail]),
+    ]);
+    this.element.hidden = true;
+    listen(this.scroller, "scroll", () => this.schedule(), signal);
+    const resize = new ResizeObserver(() => this.schedule());
+    resize.observe(this.scroller);
+    signal.addEventListener("abort", () => resize.disconnect());
+    listen(this.layer, "click", (e) => this.onClick(e), signal);
+    signal.addEventListener("abort", () => this.close());
+  }
+
+  /**
+   * Open the trace of the row `rowId` and select that row's call.
+   * @param {unknown} rowId
+   */
+  async open(rowId) {
+    const opened = ++this.opened;
+    const { msg, buffers } = await this.ask({ type: "trace", row_id: rowId, offset: 0, limit: SPAN_BLOCK });
+    if (opened !== this.opened) return;
+    if (!buffers.length) {
+      this.close();
+      return;
+    }
+    const sameTrace = msg.trace_id === this.traceId && !this.element.hidden;
+    this.traceId = msg.trace_id;
+    this.setOutline(msg, decodeRows(buffers[0]), sameTrace);
+    this.element.hidden = false;
+    this.element.setAttribute("data-trace-id", String(msg.trace_id));
+    if (!sameTrace) this.scroller.scrollTop = 0;
+    this.select(rowId);
+  }
+
+  close() {
+    this.opened += 1;
+    this.traceId = null;
+    this.blocks.clear();
+    this.loading.clear();
+    this.element.hidden = true;
+    this.layer.replaceChildren();
+    this.clearDetail();
+  }
+
+  /**
+   * The table changed: reread the blocks in view (the kernel rereads the trace once).
+   * @param {number} version
+   */
+  refresh(version) {
+    if (this.traceId === null || version <= this.version || this.loading.size) return;
+    this.version = version;
+    const kept = [...this.blocks.keys()];
+    this.blocks.clear();
+    for (const start of kept) void this.load(start);
+  }
+
+  /**
+   * @param {{ total: number, total_ms: number, offset: number, version: number }} msg
+   * @param {Row[]} spans
+   * @param {boolean} keepBlocks
+   */
+  setOutline(msg, spans, keepBlocks) {
+    if (!keepBlocks) this.blocks.clear();
+    this.total = msg.total;
+    this.totalMs = msg.total_ms;
+    this.version = Math.max(this.version, msg.version);
+    this.blocks.set(msg.offset, spans);
+    this.element.setAttribute("data-span-count", String(msg.total));
+    const id = String(this.traceId);
+    this.title.textContent = `trace ${id.length > 20 ? `${id.slice(0, 20)}…` : id} · ${msg.total} call${
+      msg.total === 1 ? "" : "s"
+    } · ${formatDuration(msg.total_ms)}`;
+    this.title.title = id;
+    this.axis.replaceChildren(
+      ...axisTicks(msg.total_ms).map((t) =>
+        h("span", { class: "wnb-tick", style: `left: ${barGeometry(t, 0, msg.total_ms).left}%` }, formatDuration(t)),
+      ),
+    );
+    this.schedule();
+  }
+
+  /** @param {number} start */
+  async load(start) {
+    if (this.loading.has(start) || this.traceId === null) return;
+    this.loading.add(start);
+    const opened = this.opened;
+    const { msg, buffers } = await this.ask({
+      type: "trace", trace_id: this.traceId, offset: start, limit: SPAN_BLOCK,
+    });
+    this.loading.delete(start);
+    if (opened !== this.opened || !buffers.length) return;
+    this.setOutline(msg, decodeRows(buffers[0]), true);
+  }
+
+  schedule() {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.draw();
+    });
+  }
+
+  /** @param {number} index @returns {Row | undefined} */
+  span(index) {
+    const start = Math.floor(index / SPAN_BLOCK) * SPAN_BLOCK;
+    return this.blocks.get(start)?.[index - start];
+  }
+
+  draw() {
+    if (this.signal.aborted || this.element.hidden || this.scroller.clientHeight === 0) return;
+    const header = /** @type {HTMLElement} */ (this.scroller.firstElementChild);
+    const geometry = {
+      scrollTop: this.scroller.scrollTop,
+      viewportHeight: Math.max(0, this.scroller.clientHeight - header.offsetHeight),
+      rowHeight: SPAN_ROW_HEIGHT,
+      total: this.total,
+    };
+    this.body.style.height = `${bodyHeight(this.total, SPAN_ROW_HEIGHT)}px`;
+    const range = visibleRange(geometry);
+    for (const start of blocksFor(range.first, range.count, this.total)) {
+      if (!this.blocks.has(start)) void this.load(start);
+    }
+    for (const start of blocksToDrop([...this.blocks.keys()], range.first, KEPT_BLOCKS)) this.blocks.delete(start);
+    this.layer.style.transform = `translateY(${range.top}px)`;
+    /** @type {HTMLElement[]} */
+    const rows = [];
+    for (let i = range.first; i < range.first + range.count; i++) rows.push(this.spanElement(this.span(i)));
+    this.layer.replaceChildren(...rows);
+  }
+
+  /** @param {Row | undefined} span */
+  spanElement(span) {
+    if (!span) return h("div", { class: "wnb-span wnb-loading" }, [h("span", { class: "wnb-skeleton" })]);
+    const failed = span.status === "error";
+    const depth = Number(span.depth ?? 0);
+    const selected = this.selectedId !== null && String(span._id) === String(this.selectedId);
+    const bar = barGeometry(Number(span.offset_ms ?? 0), Number(span.duration_ms ?? 0), this.totalMs);
+    return h(
+      "div",
+      {
+        class: `wnb-span${failed ? " wnb-span-error" : ""}${selected ? " wnb-span-selected" : ""}`,
+        role: "treeitem",
+        "aria-level": depth + 1,
+        "aria-selected": String(selected),
+        "data-span-id": String(span._id),
+        "data-depth": depth,
+      },
+      [
+        h("div", { class: "wnb-span-name", style: `padding-left: ${6 + depth * INDENT_PX}px`, title: String(span.name ?? "") }, [
+          h("span", { class: `wnb-dot ${failed ? "wnb-dot-error" : "wnb-dot-ok"}`, title: String(span.status ?? "") }),
+          h("span", { class: "wnb-span-label" }, String(span.name ?? "(unnamed)")),
+          h("span", { class: "wnb-span-latency" }, formatDuration(/** @type {number} */ (span.duration_ms))),
+        ]),
+        h("div", { class: "wnb-span-track" }, [
+          h("div", {
+            class: `wnb-bar${failed ? " wnb-bar-error" : ""}`,
+            style: `left: ${bar.left}%; width: ${bar.width}%`,
+            title: `starts at ${formatDuration(/** @type {number} */ (span.offset_ms))}, takes ${formatDuration(/** @type {number} */ (span.duration_ms))}`,
+          }),
+        ]),
+      ],
+    );
+  }
+
+  /** @param {MouseEvent} event */
+  onClick(event) {
+    const item = /** @type {Element} */ (event.target).closest("[data-span-id]");
+    const id = item?.getAttribute("data-span-id");
+    if (id === null || id === undefined) return;
+    // The element holds the id as text; ask by the row's own value (an int stays an int).
+    for (const spans of this.blocks.values()) {
+      const span = spans.find((s) => String(s._id) === id);
+      if (span) void this.select(toJsonValue(span._id));
+    }
+  }
+
+  /**
+   * Select a call and show its details.
+   * @param {unknown} spanId
+   */
+  async select(spanId) {
+    this.selectedId = spanId;
+    this.schedule();
+    const opened = this.opened;
+    this.detail.replaceChildren(h("div", { class: "wnb-muted" }, "loading the call…"));
+    const { msg, buffers } = await this.ask({ type: "span", row_id: spanId });
+    if (opened !== this.opened || spanId !== this.selectedId) return;
+    this.clearDetail();
+    if (!buffers.length) {
+      this.detail.append(h("div", { class: "wnb-muted" }, msg.message ?? "call not found"));
+      return;
+    }
+    const row = decodeRows(buffers[0])[0];
+    /** @type {ColumnInfo[]} */
+    const columns = msg.columns;
+    this.detail.append(...this.fields(row, columns));
+  }
+
+  clearDetail() {
+    for (const url of this.urls) URL.revokeObjectURL(url);
+    this.urls = [];
+    this.detail.replaceChildren();
+  }
+
+  /**
+   * The call's fields as label/value pairs: the important ones first, empty ones left out.
+   * @param {Row} row @param {ColumnInfo[]} columns
+   */
+  fields(row, columns) {
+    const byName = new Map(columns.map((c) => [c.name, c]));
+    const names = [
+      ...DETAIL_FIRST.filter((n) => byName.has(n)),
+      ...columns.map((c) => c.name).filter((n) => !DETAIL_FIRST.includes(n) && !DETAIL_SKIP.has(n)),
+    ];
+    /** @type {HTMLElement[]} */
+    const out = [];
+    for (const name of names) {
+      const value = row[name];
+      const column = /** @type {ColumnInfo} */ (byName.get(name));
+      if (value === null || value === undefined) continue;
+      out.push(
+        h("div", { class: `wnb-field${name === "exception" ? " wnb-field-error" : ""}`, "data-field": name }, [
+          h("div", { class: "wnb-field-name" }, name),
+          this.fieldValue(value, column),
+        ]),
+      );
+    }
+    return out;
+  }
+
+  /** @param {unknown} value @param {ColumnInfo} column */
+  fieldValue(value, column) {
+    if (column.kind === "image" && value && typeof value === "object" && "png" in value) {
+      const image = /** @type {ImageCell} */ (value);
+      const url = URL.createObjectURL(new Blob([/** @type {BlobPart} */ (image.png)], { type: "image/png" }));
+      this.urls.push(url);
+      return h("img", { src: url, class: "wnb-field-image", alt: `${column.name} ${image.width}×${image.height}` });
+    }
+    const view = formatCell(value, column.kind); // nested values as indented JSON, exceptions with traceback
+    return h("pre", { class: "wnb-field-value" }, view.full ?? view.text);
+  }
+}
