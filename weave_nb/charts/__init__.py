@@ -14,6 +14,8 @@ from weave_nb.charts._kind import AggregateChart, ChartKind, Rendered, Scope, Se
 from weave_nb.charts._spec import DATA_NAME
 from weave_nb.charts.custom import Custom
 from weave_nb.charts.distribution import Counts, Histogram
+from weave_nb.charts.drift import Compare, Drift
+from weave_nb.charts.quality import Quality
 from weave_nb.charts.timeseries import ErrorRate, Feedback, Latency, Mean, Volume
 
 __all__ = [
@@ -21,13 +23,16 @@ __all__ = [
     "KINDS",
     "AggregateChart",
     "ChartKind",
+    "Compare",
     "Counts",
     "Custom",
+    "Drift",
     "ErrorRate",
     "Feedback",
     "Histogram",
     "Latency",
     "Mean",
+    "Quality",
     "Rendered",
     "Scope",
     "Selection",
@@ -37,7 +42,19 @@ __all__ = [
 
 #: Built-in kinds by the name ``table.chart(name, ...)`` takes.
 KINDS: dict[str, type[ChartKind]] = {
-    kind.name: kind for kind in (Volume, Latency, ErrorRate, Mean, Histogram, Counts, Feedback)
+    kind.name: kind
+    for kind in (
+        Volume,
+        Latency,
+        ErrorRate,
+        Mean,
+        Histogram,
+        Counts,
+        Feedback,
+        Drift,
+        Compare,
+        Quality,
+    )
 }
 
 

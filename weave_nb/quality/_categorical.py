@@ -15,7 +15,7 @@ import pyarrow as pa
 from weave_nb.quality._comparison import Comparison
 from weave_nb.quality._tests import chi_square, psi
 
-__all__ = ["category_value", "compare_categorical"]
+__all__ = ["category_value", "compare_categorical", "reference_categories"]
 
 Run = Callable[[str], pa.Table]
 
@@ -47,3 +47,11 @@ def compare_categorical(run: Run, expr: str, reference: str, current: str) -> Co
         reference_nulls=sum(ref[i] for i in nulls),
         current_nulls=sum(cur[i] for i in nulls),
     )
+
+
+def reference_categories(run: Run, expr: str, reference: str) -> dict[object, int]:
+    """Rows per category (``None``: nulls) of ``expr`` over the rows matching ``reference``."""
+    counts = run(
+        f"SELECT {category_value(expr)} AS v, count(*) AS n FROM t WHERE {reference} GROUP BY 1"
+    ).to_pydict()
+    return dict(zip(counts["v"], counts["n"], strict=True))

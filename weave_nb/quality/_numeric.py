@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -20,7 +21,14 @@ import pyarrow as pa
 from weave_nb.quality._comparison import Comparison
 from weave_nb.quality._tests import ks_p_value, psi
 
-__all__ = ["BINS", "bin_number", "compare_numeric", "numeric_value"]
+__all__ = [
+    "BINS",
+    "ReferenceBins",
+    "bin_number",
+    "compare_numeric",
+    "numeric_value",
+    "reference_bins",
+]
 
 #: Quantile bins of the reference window for PSI (deciles).
 BINS = 10
@@ -105,3 +113,59 @@ def compare_numeric(run: Run, expr: str, reference: str, current: str) -> Compar
 def _counts(cumulative: list[int]) -> list[int]:
     """Counts per bin from the cumulative counts at each bin's end."""
     return [int(c) for c in np.diff(np.asarray(cumulative, dtype=np.int64), prepend=0)]
+
+
+@dataclass(frozen=True)
+class ReferenceBins:
+    """The quantile bins of a reference window, to bin other rows the way drift() does.
+
+    ``lows[i]`` / ``highs[i]`` are the smallest and largest reference values of bin
+    ``numbers[i]``; ``counts`` maps each bin number (and -1, the nulls) to its reference rows.
+    """
+
+    numbers: tuple[int, ...]
+    lows: tuple[float, ...]
+    highs: tuple[float, ...]
+    counts: dict[object, int]
+
+    def key_sql(self, expr: str) -> str:
+        """SQL: the bin number of ``expr`` (-1 for a null, 0 / BINS + 1 outside the range)."""
+        value = numeric_value(expr)
+        if not self.numbers:
+            return f"CASE WHEN {value} IS NULL THEN -1 ELSE 0 END"
+        steps = " ".join(
+            f"WHEN {value} >= {low!r} THEN {number}"
+            for number, low in reversed(list(zip(self.numbers, self.lows, strict=True))[1:])
+        )
+        return (
+            f"CASE WHEN {value} IS NULL THEN -1 WHEN {value} < {self.lows[0]!r} THEN 0 "
+            f"WHEN {value} > {self.highs[-1]!r} THEN {BINS + 1} {steps} "
+            f"ELSE {self.numbers[0]} END"
+        )
+
+
+def reference_bins(run: Run, expr: str, reference: str) -> ReferenceBins:
+    """The quantile bins of ``expr`` over the rows matching ``reference`` (one query)."""
+    query = f"""
+    WITH g AS (
+        SELECT {numeric_value(expr)} AS x, count(*) AS ca FROM t WHERE {reference} GROUP BY 1
+    ),
+    c AS (
+        SELECT x, ca, sum(ca) OVER w AS sa, sum(ca) OVER () AS na FROM g WHERE x IS NOT NULL
+        WINDOW w AS (ORDER BY x ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+    )
+    SELECT {bin_number("sa", "ca", "na")} AS k, min(x) AS low, max(x) AS high,
+           CAST(sum(ca) AS BIGINT) AS n
+    FROM c GROUP BY 1
+    UNION ALL SELECT -1, NULL, NULL, CAST(sum(ca) AS BIGINT) FROM g WHERE x IS NULL
+    ORDER BY 1
+    """
+    bins = run(query).to_pydict()
+    counts: dict[object, int] = {k: n or 0 for k, n in zip(bins["k"], bins["n"], strict=True)}
+    rows = [i for i, k in enumerate(bins["k"]) if k >= 0]
+    return ReferenceBins(
+        numbers=tuple(bins["k"][i] for i in rows),
+        lows=tuple(bins["low"][i] for i in rows),
+        highs=tuple(bins["high"][i] for i in rows),
+        counts=counts,
+    )
