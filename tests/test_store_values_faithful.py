@@ -453,3 +453,45 @@ def test_nesting_round_trips_up_to_the_maximum_depth(levels: int, lists: bool) -
             _refused(Path(tmp), {"d": value}, ValueError, "d")
     else:
         assert _through_disk([{"d": value}]).column("d").to_pylist() == [value]
+
+
+def test_backfilled_timestamp_keeps_microseconds(tmp_path: Path) -> None:
+    stamp = pd.Timestamp("2024-01-01T00:00:00.123456789Z")
+    arrow = _reopened(tmp_path, {"_timestamp": stamp, "x": 1})
+    assert arrow.column("_timestamp").to_pylist() == [stamp.floor("us").to_pydatetime()]
+
+
+_ODD_VALUE = st.one_of(
+    st.none(),
+    st.integers(-(2**63), 2**63 - 1),
+    st.floats(),
+    _WITH_SURROGATES,
+    st.decimals(min_value=-(10**19), max_value=10**19, places=6, allow_nan=False),
+    st.just(pd.NaT),
+    _NS_RANGE.map(pd.Timestamp),
+    _NS_RANGE.map(lambda n: pd.Timestamp(n, tz="UTC")),
+    st.integers(-(10**15), 10**15).map(pd.Timedelta),
+    st.just(dt.datetime(1500, 1, 1)),
+    st.just(dt.time(1, 2)),
+    st.sampled_from(["I", "F", "CMYK", "LA"]).map(lambda mode: PILImage.new(mode, (2, 1))),
+    st.lists(_WITH_SURROGATES, max_size=2),
+    st.dictionaries(st.sampled_from(["p", "\ud800"]), st.decimals(0, 9, places=2), min_size=1),
+)
+
+
+@_SETTINGS
+@given(batches=st.lists(st.lists(_ODD_VALUE, min_size=1, max_size=5), min_size=1, max_size=3))
+def test_any_mix_of_accepted_values_is_written(batches: list[list[Any]]) -> None:
+    """Whatever log() accepts, the writer writes: every row kept, nulls where nothing was."""
+    values = [v for batch in batches for v in batch]
+    with tempfile.TemporaryDirectory() as tmp:
+        with wnb.StreamTable("mix", root=tmp, flush_interval=3600) as table:
+            for i, batch in enumerate(batches):
+                table.log([{"i": i * 100 + j, "v": v} for j, v in enumerate(batch)])
+                table.flush()
+        reader = wnb.open_table("mix", root=tmp)
+        got = reader.to_arrow().column("v").to_pylist()
+        assert len(got) == len(values)
+        assert [g is None for g in got] == [v is None or v is pd.NaT for v in values]
+        assert reader.count("v IS NULL") == sum(v is None or v is pd.NaT for v in values)
+        reader.close()
