@@ -23,8 +23,8 @@ const KEPT_BLOCKS = 6;
 const INDENT_PX = 14;
 /** Fields shown first in a call's details, in this order; the rest follow. */
 const DETAIL_FIRST = [
-  "name", "status", "latency_ms", "start_time", "session_id", "span_kind", "model",
-  "input_tokens", "output_tokens", "total_tokens", "cost_usd", "inputs", "output", "exception", "attributes",
+  "name", "status", "exception", "latency_ms", "start_time", "session_id", "span_kind", "model",
+  "input_tokens", "output_tokens", "total_tokens", "cost_usd", "inputs", "output", "attributes",
 ];
 /** Fields the outline already shows or that only link rows. */
 const DETAIL_SKIP = new Set(["_client_id", "_timestamp", "end_time", "trace_id"]);
@@ -140,9 +140,12 @@ export class TracePanel {
     } · ${formatDuration(msg.total_ms)}`;
     this.title.title = id;
     this.axis.replaceChildren(
-      ...axisTicks(msg.total_ms).map((t) =>
-        h("span", { class: "wnb-tick", style: `left: ${barGeometry(t, 0, msg.total_ms).left}%` }, formatDuration(t)),
-      ),
+      ...axisTicks(msg.total_ms).map((t) => {
+        const left = msg.total_ms > 0 ? (t / msg.total_ms) * 100 : 0;
+        // Labels near the right end are drawn leftwards of their tick, so they stay inside.
+        const cls = left > 95 ? "wnb-tick wnb-tick-end" : "wnb-tick";
+        return h("span", { class: cls, style: `left: ${left}%` }, t === 0 ? "0" : formatDuration(t));
+      }),
     );
     this.schedule();
   }
@@ -304,7 +307,18 @@ export class TracePanel {
       this.urls.push(url);
       return h("img", { src: url, class: "wnb-field-image", alt: `${column.name} ${image.width}×${image.height}` });
     }
-    const view = formatCell(value, column.kind); // nested values as indented JSON, exceptions with traceback
+    // Calls of several functions share one inputs struct: leave out the other functions' fields.
+    const shown = column.name === "inputs" ? withoutNulls(value) : value;
+    const view = formatCell(shown, column.kind); // nested values as indented JSON, exceptions with traceback
     return h("pre", { class: "wnb-field-value" }, view.full ?? view.text);
   }
+}
+
+/**
+ * A struct's fields without the null ones (other values unchanged).
+ * @param {unknown} value
+ */
+function withoutNulls(value) {
+  if (!value || typeof value !== "object" || Array.isArray(value) || ArrayBuffer.isView(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined));
 }

@@ -1,0 +1,125 @@
+"""The trace view in JupyterLab: clicking a traced row shows its tree, waterfall and details.
+
+Looked at through ``data-role="trace"`` (with ``data-trace-id``, ``data-span-count``),
+``data-span-id``/``data-depth`` per call, ``.wnb-bar`` for waterfall bars and
+``data-role="span-detail"`` for the selected call; screenshots go to
+``tests/e2e/artifacts/``.
+"""
+
+from __future__ import annotations
+
+import pytest
+from _jupyter import NotebookPage, expect
+from test_table import TABLE, unique
+
+CHAIN = """import time
+import weave_nb as wnb
+
+t = wnb.StreamTable({name!r})
+
+@wnb.monitor(table=t)
+def retrieve(query):
+    time.sleep(0.03)
+    return ["doc about " + query]
+
+@wnb.monitor(table=t)
+def llm(prompt, model="gpt-4o"):
+    time.sleep(0.06)
+    return {{"model": model, "text": "4", "usage": {{"prompt_tokens": 120, "completion_tokens": 8}}}}
+
+@wnb.monitor(table=t)
+def calculator(expression):
+    time.sleep(0.01)
+    raise ZeroDivisionError("division by zero")
+
+@wnb.monitor(table=t)
+def answer(question):
+    docs = retrieve(question)
+    reply = llm(f"{{docs}} {{question}}")
+    try:
+        calculator("1/0")
+    except ZeroDivisionError:
+        pass
+    return reply["text"]
+
+with wnb.session("user-42"):
+    answer("what is 2+2?")
+t.flush()
+t.widget(hidden=["_client_id", "thumbs", "note", "trace_id", "parent_id", "start_time", "end_time"])"""
+
+
+@pytest.mark.frontends("lab")
+def test_clicking_a_row_opens_its_trace_tree_waterfall_and_details(nb: NotebookPage) -> None:
+    nb.open_new("trace_chain", [CHAIN.format(name=unique("chain"))])
+    nb.run_all()
+    widget = nb.cell_output(0).locator(TABLE)
+    expect(widget).to_have_attribute("data-total-rows", "4")
+    root = widget.locator(".wnb-row", has_text="answer").first
+    root.locator('[data-cell="name"]').click()
+    trace = widget.locator('[data-role="trace"]')
+    expect(trace).to_be_visible()
+    expect(trace).to_have_attribute("data-span-count", "4")
+    spans = trace.locator("[data-span-id]")
+    expect(spans).to_have_count(4)
+    names = spans.locator(".wnb-span-label").all_inner_texts()
+    assert [n.rsplit(".", 1)[-1] for n in names] == ["answer", "retrieve", "llm", "calculator"]
+    depths = spans.evaluate_all("els => els.map(e => e.getAttribute('data-depth'))")
+    assert depths == ["0", "1", "1", "1"]
+    bars = trace.locator(".wnb-bar")
+    expect(bars).to_have_count(4)
+    boxes = [bars.nth(i).bounding_box() for i in range(4)]
+    assert boxes[0]["width"] > boxes[2]["width"] > boxes[3]["width"] > 0  # root spans them all
+    assert boxes[1]["x"] < boxes[2]["x"] < boxes[3]["x"]  # steps start one after another
+    expect(trace.locator(".wnb-bar-error")).to_have_count(1)
+    detail = trace.locator('[data-role="span-detail"]')
+    expect(detail.locator('[data-field="session_id"]')).to_contain_text("user-42")
+    nb.screenshot("trace-chain", widget)
+
+    spans.nth(2).click()
+    expect(detail.locator('[data-field="total_tokens"]')).to_contain_text("128")
+    expect(detail.locator('[data-field="model"]')).to_contain_text("gpt-4o")
+    spans.nth(3).click()
+    expect(detail.locator('[data-field="exception"]')).to_contain_text("ZeroDivisionError")
+    expect(spans.nth(3)).to_have_attribute("aria-selected", "true")
+    nb.screenshot("trace-error-detail", widget)
+
+
+BIG = """import datetime as dt
+import weave_nb as wnb
+
+t = wnb.StreamTable({name!r})
+start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+
+def span(id, parent, name, ms, took, status="success"):
+    return {{"_id": id, "trace_id": "T", "parent_id": parent, "name": name, "status": status,
+            "latency_ms": took, "start_time": start + dt.timedelta(milliseconds=ms)}}
+
+rows = [span("root", None, "agent run", 0, 2000.0)]
+for k in range(333):  # 1 + 333 * 3 = 1000 spans
+    rows.append(span(f"k{{k}}", "root", f"step {{k}}", 6 * k, 5.0))
+    rows.append(span(f"k{{k}}a", f"k{{k}}", f"tool {{k}}a", 6 * k + 1, 2.0))
+    rows.append(span(f"k{{k}}b", f"k{{k}}", f"tool {{k}}b", 6 * k + 3, 2.0,
+                     "error" if k % 50 == 0 else "success"))
+t.log(rows)
+t.flush()
+t.widget(sort=[("name", "asc")], follow=False)"""
+
+
+@pytest.mark.frontends("lab")
+def test_a_thousand_span_trace_opens_windowed(nb: NotebookPage) -> None:
+    nb.open_new("trace_big", [BIG.format(name=unique("big"))])
+    nb.run_all()
+    widget = nb.cell_output(0).locator(TABLE)
+    expect(widget).to_have_attribute("data-total-rows", "1000")
+    widget.locator(".wnb-row", has_text="agent run").first.locator('[data-cell="name"]').click()
+    trace = widget.locator('[data-role="trace"]')
+    expect(trace).to_have_attribute("data-span-count", "1000")
+    expect(trace.locator("[data-span-id]").first).to_be_visible()
+    shown = trace.locator("[data-span-id]").count()
+    assert 0 < shown < 40, f"{shown} span rows in the page: the list is not windowed"
+    nb.screenshot("trace-1000", widget)
+    trace.locator(".wnb-trace-spans").evaluate("el => { el.scrollTop = el.scrollHeight; }")
+    last = trace.locator("[data-span-id]").last
+    expect(last).to_have_attribute("data-depth", "2")
+    expect(last.locator(".wnb-span-label")).to_have_text("tool 332b")
+    assert trace.locator("[data-span-id]").count() < 40
