@@ -20,6 +20,7 @@ import pyarrow as pa
 from weave_nb.charts._kind import ChartKind
 from weave_nb.charts._sql import quote_ident
 from weave_nb.charts.distribution import Counts
+from weave_nb.charts.seed_tokens import token_panels
 from weave_nb.charts.timeseries import ErrorRate, Feedback, Latency, Mean, Volume
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ def seed_panels(
     schema = table.schema
     if is_monitor_table(schema):
         panels: list[ChartKind] = [Volume(title="Calls"), Latency("latency_ms"), ErrorRate()]
+        panels += token_panels(schema)  # tokens and cost of LLM calls, when logged
         if thumbs is not None:
             hint = "No feedback yet — use 👍/👎 in the table below"
             panels.append(Feedback(thumbs, title="Feedback over time", empty_text=hint))
