@@ -294,25 +294,43 @@ def test_decimals_mixed_with_ints_stay_decimal_and_with_floats_become_text(tmp_p
     assert arrow.column("e").to_pylist() == ["2.5", "0.5"]
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="the merged view needs _schema._unify(integer, decimal) -> decimal(38, 18); "
+    "until then int64 and decimal files of one column read as text",
+)
+def test_integers_and_decimals_in_separate_files_read_as_decimals(tmp_path: Path) -> None:
+    table = wnb.StreamTable("t", root=tmp_path, flush_interval=3600)
+    table.log({"d": 7})
+    table.flush()
+    table.log({"d": Decimal("1.5")})
+    table.close()
+    arrow = wnb.open_table("t", root=tmp_path).to_arrow()
+    assert arrow.schema.field("d").type == DECIMAL_TYPE
+    assert arrow.column("d").to_pylist() == [Decimal(7), Decimal("1.5")]
+
+
 def test_datetime64_arrays_are_timestamps(tmp_path: Path) -> None:
     ns = np.array(["2024-01-01T00:00:00.123456789", "NaT"], dtype="datetime64[ns]")
     us = np.array(["2024-01-01T00:00:00.5"], dtype="datetime64[us]")
     days = np.array(["2024-01-01"], dtype="datetime64[D]")
-    spans = np.array([1, 1500], dtype="timedelta64[ns]")
+    spans = np.array([1, 1500, -1], dtype="timedelta64[ns]")
     arrow = _reopened(tmp_path, {"ns": ns, "us": us, "days": days, "spans": spans})
     types = {
         name: arrow.schema.field(name).type.value_type for name in ("ns", "us", "days", "spans")
     }
     assert types == {
-        "ns": pa.timestamp("ns"),
+        "ns": pa.timestamp("us"),
         "us": pa.timestamp("us"),
         "days": pa.date32(),
-        "spans": pa.duration("ns"),
+        "spans": pa.duration("us"),
     }
     row = arrow.to_pylist()[0]
-    assert row["ns"] == [pd.Timestamp("2024-01-01T00:00:00.123456789"), None]
+    assert row["ns"] == [dt.datetime(2024, 1, 1, 0, 0, 0, 123456), None]
     assert row["us"] == [dt.datetime(2024, 1, 1, 0, 0, 0, 500000)]
-    assert row["spans"] == [pd.Timedelta(1), pd.Timedelta(1500)]
+    assert row["days"] == [dt.date(2024, 1, 1)]
+    micro = dt.timedelta(microseconds=1)
+    assert row["spans"] == [dt.timedelta(0), micro, -micro]  # floored
 
 
 def test_datetime64_outside_datetime_is_refused(tmp_path: Path) -> None:
@@ -327,25 +345,33 @@ def test_time_with_a_zone_is_refused_and_naive_time_kept(tmp_path: Path) -> None
     assert arrow.column("at").to_pylist() == [dt.time(1, 2, 3, 4)]
 
 
-def test_nanoseconds_of_pandas_values_are_kept(tmp_path: Path) -> None:
+def test_nanoseconds_are_floored_to_microseconds(tmp_path: Path) -> None:
     stamp = pd.Timestamp("2024-01-01T00:00:00.123456789Z")
+    before_1970 = pd.Timestamp(-1)  # 1969-12-31 23:59:59.999999999
     arrow = _reopened(
         tmp_path,
-        {"t": stamp, "naive": stamp.tz_localize(None), "d": pd.Timedelta(1), "n": {"t": stamp}},
+        {"t": stamp, "old": before_1970, "d": pd.Timedelta(-1), "n": {"t": stamp}},
         {"t": dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc), "d": dt.timedelta(seconds=1)},
     )
-    assert arrow.schema.field("t").type == pa.timestamp("ns", tz="UTC")
-    assert arrow.schema.field("d").type == pa.duration("ns")
-    assert arrow.column("t").to_pylist() == [stamp, pd.Timestamp("2024-01-01", tz="UTC")]
-    assert arrow.column("naive").to_pylist()[0] == stamp.tz_localize(None)
-    assert arrow.column("d").to_pylist() == [pd.Timedelta(1), pd.Timedelta(seconds=1)]
-    assert arrow.column("n").to_pylist()[0] == {"t": stamp}
+    assert arrow.schema.field("t").type == pa.timestamp("us", tz="UTC")
+    assert arrow.schema.field("d").type == pa.duration("us")
+    floored = dt.datetime(2024, 1, 1, 0, 0, 0, 123456, tzinfo=dt.timezone.utc)
+    assert arrow.column("t").to_pylist()[0] == floored
+    assert arrow.column("old").to_pylist()[0] == dt.datetime(1969, 12, 31, 23, 59, 59, 999999)
+    assert arrow.column("d").to_pylist() == [-dt.timedelta(microseconds=1), dt.timedelta(seconds=1)]
+    assert arrow.column("n").to_pylist()[0] == {"t": floored}
 
 
-def test_nanoseconds_next_to_dates_outside_their_range_become_text(tmp_path: Path) -> None:
-    stamp = pd.Timestamp("2024-01-01T00:00:00.123456789")
-    arrow = _reopened(tmp_path, {"t": stamp}, {"t": dt.datetime(1500, 1, 1)})
-    assert arrow.column("t").to_pylist() == [stamp.isoformat(), "1500-01-01T00:00:00"]
+def test_pandas_values_next_to_any_datetime_stay_timestamps(tmp_path: Path) -> None:
+    table = wnb.StreamTable("t", root=tmp_path, flush_interval=3600)
+    table.log({"t": pd.Timestamp("2024-01-01T00:00:00.123456789")})
+    table.flush()  # a file of its own: the merged view must read both files
+    table.log({"t": dt.datetime(1500, 1, 1)})
+    table.close()
+    reader = wnb.open_table("t", root=tmp_path)
+    want = [dt.datetime(2024, 1, 1, 0, 0, 0, 123456), dt.datetime(1500, 1, 1)]
+    assert reader.to_arrow().column("t").to_pylist() == want
+    assert reader.window(0, 5, filter="t IS NOT NULL").column("t").to_pylist() == want
 
 
 def test_microsecond_pandas_values_stay_microseconds(tmp_path: Path) -> None:
@@ -399,29 +425,37 @@ def test_decimals_round_trip_or_are_refused(values: list[Decimal]) -> None:
 _NS_RANGE = st.integers(-(2**62), 2**62)  # well inside timestamp[ns] (1823..2116)
 
 
+def _floor_us(value: pd.Timestamp | pd.Timedelta) -> Any:
+    """The README's rule, stated with pandas' own rounding."""
+    if isinstance(value, pd.Timestamp):
+        return value.floor("us").to_pydatetime()
+    return value.floor("us").to_pytimedelta()
+
+
 @_SETTINGS
 @given(
     stamps=st.lists(st.one_of(st.none(), _NS_RANGE), min_size=1, max_size=6),
     spans=st.lists(st.integers(-(10**15), 10**15), min_size=1, max_size=6),
     aware=st.booleans(),
 )
-def test_nanosecond_values_round_trip(
+def test_nanosecond_values_are_floored_to_microseconds(
     stamps: list[int | None], spans: list[int], aware: bool
 ) -> None:
     tz = "UTC" if aware else None
     logged = [pd.NaT if n is None else pd.Timestamp(n, tz=tz) for n in stamps]
     array = np.array([np.datetime64("NaT") if n is None else n for n in stamps], "datetime64[ns]")
-    rows = [{"t": t, "span": pd.Timedelta(d)} for t, d in zip(logged, spans, strict=False)]
+    rows: list[dict[str, Any]] = [{"t": t} for t in logged] + [
+        {"span": pd.Timedelta(d)} for d in spans
+    ]
     arrow = _through_disk([*rows, {"array": array, "spans": np.array(spans, "timedelta64[ns]")}])
-    want = [None if n is None else pd.Timestamp(n, tz=tz) for n in stamps][: len(rows)]
-    assert arrow.column("t").to_pylist()[: len(rows)] == want
-    assert (
-        arrow.column("span").to_pylist()[: len(rows)]
-        == [pd.Timedelta(d) for d in spans][: len(rows)]
-    )
+    want = [None if n is None else _floor_us(pd.Timestamp(n, tz=tz)) for n in stamps]
+    assert arrow.column("t").to_pylist()[: len(stamps)] == want
+    assert arrow.column("span").to_pylist()[len(stamps) : -1] == [
+        _floor_us(pd.Timedelta(d)) for d in spans
+    ]
     last = arrow.to_pylist()[-1]
-    assert last["array"] == [None if n is None else pd.Timestamp(n) for n in stamps]
-    assert last["spans"] == [pd.Timedelta(d) for d in spans]
+    assert last["array"] == [None if n is None else _floor_us(pd.Timestamp(n)) for n in stamps]
+    assert last["spans"] == [_floor_us(pd.Timedelta(d)) for d in spans]
 
 
 _WITH_SURROGATES = st.text(
@@ -458,7 +492,7 @@ def test_nesting_round_trips_up_to_the_maximum_depth(levels: int, lists: bool) -
 def test_backfilled_timestamp_keeps_microseconds(tmp_path: Path) -> None:
     stamp = pd.Timestamp("2024-01-01T00:00:00.123456789Z")
     arrow = _reopened(tmp_path, {"_timestamp": stamp, "x": 1})
-    assert arrow.column("_timestamp").to_pylist() == [stamp.floor("us").to_pydatetime()]
+    assert arrow.column("_timestamp").to_pylist() == [_floor_us(stamp)]
 
 
 _ODD_VALUE = st.one_of(

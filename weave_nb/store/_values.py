@@ -11,9 +11,10 @@ accepted: a column whose values have no common Arrow type is stored as text
 Values that would change on the way are refused or converted here, by the
 rules of the README's "Any shape" paragraph: nesting deeper than
 ``MAX_DEPTH`` and circular values are refused; ``Decimal`` is stored as
-``DECIMAL_TYPE``; ``pd.NaT`` is null; nanoseconds are kept (``timestamp[ns]``,
-``duration[ns]``); a lone surrogate in a string or a key is written as its
-``\\udXXX`` escape (``str`` is on the fast path, so this is done in the flusher).
+``DECIMAL_TYPE``; ``pd.NaT`` is null; times have microsecond precision (as in
+Python, Delta Lake and Spark: nanoseconds are floored); a lone surrogate in a
+string or a key is written as its ``\\udXXX`` escape (``str`` is on the fast
+path, so that is done in the flusher).
 """
 
 from __future__ import annotations
@@ -216,7 +217,7 @@ def _from_optional_libraries(value: Any, path: str, parents: list[int]) -> Any:
             if value.ndim == 0:  # e.g. np.array(None, dtype=object): its one element
                 return _normalize(value[()], path, parents)
             if value.dtype == object or value.dtype.kind in "mM":
-                # tolist() would turn datetime64[ns] into int: take numpy scalars instead
+                # tolist() turns datetime64[ns] into int: convert numpy scalars instead
                 return _items(value, value, path, parents)
             if value.dtype.kind in "biufcUS":
                 return _normalize(value.tolist(), path, parents)
@@ -245,24 +246,23 @@ def _from_optional_libraries(value: Any, path: str, parents: list[int]) -> Any:
 
 
 def _numpy_temporal(value: Any, path: str) -> Any:
-    """A numpy datetime64/timedelta64 as datetime/date/timedelta, nanoseconds kept."""
+    """A numpy datetime64/timedelta64 as date/datetime/timedelta (µs, floored)."""
     if value != value:  # NaT
         return None
-    item = value.item()
-    if not isinstance(item, int):
-        return item
-    # item() gives a bare int for units finer than µs and for values no Python type holds
     import numpy as np
-    import pandas as pd
 
-    if np.datetime_data(value.dtype)[0] == "ns":
-        converted = pd.Timestamp(value) if isinstance(value, np.datetime64) else pd.Timedelta(value)
-        return _temporal(converted, path)
-    raise ValueError(
-        f"column {path!r}: cannot store numpy {value.dtype} value {value}: "
-        "outside the range of datetime/timedelta, or in a unit (Y, M, finer than ns) "
-        "that has no exact timestamp"
-    )
+    if np.datetime_data(value.dtype)[0] in _FINER_THAN_US:
+        value = value.astype(f"{value.dtype.name.split('[')[0]}[us]")  # numpy floors
+    item = value.item()
+    if isinstance(item, int):  # no Python type holds it: a bare count of its unit
+        raise ValueError(
+            f"column {path!r}: cannot store numpy {value.dtype} value {value}: outside the "
+            "range of datetime/timedelta, or a timedelta in months or years"
+        )
+    return item
+
+
+_FINER_THAN_US = frozenset({"ns", "ps", "fs", "as"})
 
 
 def _builtin(value: Any) -> Any:
@@ -274,7 +274,7 @@ def _builtin(value: Any) -> Any:
 
 
 def _temporal(value: Any, path: str) -> Any:
-    """Datetimes as ``datetime``, or pandas' own type when it holds nanoseconds."""
+    """Dates and times as the plain ``datetime`` types, at microsecond precision."""
     kind = type(value)
     if kind is dt.datetime or kind is dt.date or kind is dt.timedelta:
         return value
@@ -288,11 +288,14 @@ def _temporal(value: Any, path: str) -> Any:
         return value
     if value != value:  # pd.NaT (a datetime subclass that equals nothing)
         return None
-    if getattr(value, "nanosecond", 0) or getattr(value, "nanoseconds", 0):
-        NanosTally.count += 1
-        return value  # pd.Timestamp / pd.Timedelta: Arrow keeps the ns (column_to_arrow)
+    # pandas.Timestamp/Timedelta: floor the nanoseconds (µs is what Python, Delta Lake
+    # and Spark hold) rather than let to_pydatetime() warn in the caller's thread.
+    nanos = getattr(value, "nanosecond" if isinstance(value, dt.datetime) else "nanoseconds", 0)
+    if nanos:  # 0-999, the sub-µs field: subtracting it floors, before 1970 too
+        import pandas as pd
+
+        value = value - pd.Timedelta(nanoseconds=nanos)
     if isinstance(value, dt.datetime):
-        # pandas.Timestamp and friends: keep the instant, drop the subclass.
         to_py = getattr(value, "to_pydatetime", None)
         return to_py() if to_py is not None else dt.datetime.fromisoformat(value.isoformat())
     if isinstance(value, dt.timedelta):
@@ -303,16 +306,6 @@ def _temporal(value: Any, path: str) -> Any:
 
 # ---------------------------------------------------------------------------
 # Batch conversion (flusher thread)
-
-
-class NanosTally:
-    """How many values with nanoseconds ``normalize_row`` has kept in this process.
-
-    Only then does ``column_to_arrow`` look for them in temporal columns (Arrow
-    would otherwise cut ``pd.Timestamp`` to microseconds).
-    """
-
-    count = 0
 
 
 class ImageTally:
@@ -348,7 +341,7 @@ def _column_to_arrow(values: list[Any], images: bool) -> pa.Array:
     try:
         array = pa.array(values, type=type_)
         if type_ is None and not _is_primitive(array.type):
-            array = _faithful(array, values)
+            array = _with_decimal_type(array)
     except UnicodeEncodeError:
         raise
     # Arrow's ArrowInvalid/ArrowTypeError are ValueError/TypeError; mixes such as a
@@ -364,22 +357,16 @@ def _column_to_arrow(values: list[Any], images: bool) -> pa.Array:
     return array
 
 
-def _faithful(array: pa.Array, values: list[Any]) -> pa.Array:
-    """``array`` with the types Arrow's inference gets wrong for us put right.
+def _with_decimal_type(array: pa.Array) -> pa.Array:
+    """``array`` with its decimals as ``DECIMAL_TYPE``.
 
-    Decimals become ``DECIMAL_TYPE`` (inference picks a precision per batch, up to
-    ``decimal256``, which DuckDB cannot read); columns holding nanoseconds become
-    ``timestamp[ns]``/``duration[ns]`` (inference stops at microseconds). Raises
-    Arrow's errors when no such type holds every value (the caller then stores text).
+    Arrow infers a precision per batch (up to ``decimal256``, which DuckDB cannot
+    read), and files of one column would then disagree. The cast is safe: it
+    raises rather than round or overflow (the caller then stores text).
     """
-    fixed = _retype(array.type, nanos=False)
-    if NanosTally.count and _any_nanos(values):
-        fixed = _retype(fixed, nanos=True)
-    if fixed == array.type:
+    if not _has_decimal(array.type):
         return array
-    if _has_decimal(fixed):
-        return array.cast(fixed)  # safe cast: raises rather than round or overflow
-    return pa.array(values, type=fixed)
+    return array.cast(_with_decimal(array.type))
 
 
 def _is_primitive(type_: pa.DataType) -> bool:
@@ -393,17 +380,13 @@ def _is_primitive(type_: pa.DataType) -> bool:
     )
 
 
-def _retype(type_: pa.DataType, *, nanos: bool) -> pa.DataType:
+def _with_decimal(type_: pa.DataType) -> pa.DataType:
     if pa.types.is_decimal(type_):
         return DECIMAL_TYPE
-    if nanos and pa.types.is_timestamp(type_):
-        return pa.timestamp("ns", type_.tz)
-    if nanos and pa.types.is_duration(type_):
-        return pa.duration("ns")
     if pa.types.is_struct(type_):
-        return pa.struct([field.with_type(_retype(field.type, nanos=nanos)) for field in type_])
+        return pa.struct([field.with_type(_with_decimal(field.type)) for field in type_])
     if pa.types.is_list(type_):
-        return pa.list_(type_.value_field.with_type(_retype(type_.value_type, nanos=nanos)))
+        return pa.list_(type_.value_field.with_type(_with_decimal(type_.value_type)))
     return type_
 
 
@@ -414,20 +397,6 @@ def _has_decimal(type_: pa.DataType) -> bool:
         return any(_has_decimal(field.type) for field in type_)
     if pa.types.is_list(type_):
         return _has_decimal(type_.value_type)
-    return False
-
-
-def _any_nanos(values: Any) -> bool:
-    """Whether a pandas value keeping nanoseconds (see ``_temporal``) is in ``values``."""
-    for value in values:
-        if isinstance(value, dict):
-            if _any_nanos(value.values()):
-                return True
-        elif isinstance(value, list):
-            if _any_nanos(value):
-                return True
-        elif getattr(value, "nanosecond", 0) or getattr(value, "nanoseconds", 0):
-            return True
     return False
 
 
