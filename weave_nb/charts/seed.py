@@ -55,6 +55,9 @@ def seed_panels(
     board's table widget write (👍/👎, and a choice box per label field); monitor boards
     chart each of them over time.
     """
+    # Imported here: seed_quality builds on this module's is_monitor_table.
+    from weave_nb.charts.seed_quality import quality_panels
+
     schema = table.schema
     if is_monitor_table(schema):
         panels: list[ChartKind] = [Volume(title="Calls"), Latency("latency_ms"), ErrorRate()]
@@ -66,7 +69,7 @@ def seed_panels(
             Feedback(field, empty_text=f"No {field} yet — choose one in the table below")
             for field in labels
         ]
-        return panels
+        return panels + quality_panels(table, thumbs)
     panels = [Volume()]
     user = [f for f in schema if not f.name.startswith("_")]
     for field in user:
@@ -74,7 +77,7 @@ def seed_panels(
             duration = _DURATION.search(field.name)
             panels.append(Latency(field.name) if duration else Mean(field.name))
     panels += [Counts(name) for name in _categorical(table, user)]
-    return panels[:MAX_PANELS]
+    return panels[:MAX_PANELS] + quality_panels(table, thumbs)
 
 
 def _is_number(kind: pa.DataType) -> bool:

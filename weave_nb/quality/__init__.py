@@ -6,7 +6,13 @@ DuckDB over the stored files; ``t.watch(condition, callback)`` evaluates a SQL c
 over the newest rows in a background thread and calls back when it turns true or clears.
 """
 
-from weave_nb.quality._watch import Watch, WatchEvent, active_watches, drift_condition
+from weave_nb.quality._watch import (
+    Watch,
+    WatchEvent,
+    active_watches,
+    drift_condition,
+    on_watch_change,
+)
 from weave_nb.quality.drift import RESULT_COLUMNS, Thresholds, drift
 
 __all__ = [
@@ -17,4 +23,5 @@ __all__ = [
     "active_watches",
     "drift",
     "drift_condition",
+    "on_watch_change",
 ]

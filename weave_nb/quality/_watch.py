@@ -35,7 +35,14 @@ if TYPE_CHECKING:
     from weave_nb.quality.drift import Thresholds
     from weave_nb.store import StreamTable
 
-__all__ = ["Condition", "Watch", "WatchEvent", "active_watches", "drift_condition"]
+__all__ = [
+    "Condition",
+    "Watch",
+    "WatchEvent",
+    "active_watches",
+    "drift_condition",
+    "on_watch_change",
+]
 
 Condition: TypeAlias = "str | Callable[[StreamTable, str], bool]"
 """An aggregate SQL condition over the window's rows, or ``(table, where) -> bool``."""
@@ -44,6 +51,10 @@ Condition: TypeAlias = "str | Callable[[StreamTable, str], bool]"
 _CLOSE_CHECK_SECONDS = 0.25
 
 _WATCHES: weakref.WeakKeyDictionary[StreamTable, list[Watch]] = weakref.WeakKeyDictionary()
+# Who wants to hear when a table's watches start, fire, clear or stop (boards' headers).
+_LISTENERS: weakref.WeakKeyDictionary[StreamTable, list[Callable[[], object]]] = (
+    weakref.WeakKeyDictionary()
+)
 _WATCHES_LOCK = threading.Lock()
 
 
@@ -92,6 +103,7 @@ class Watch:
         with _WATCHES_LOCK:
             _WATCHES.setdefault(table, []).append(self)
         self._thread.start()
+        _notify(table)
 
     @property
     def active(self) -> bool:
@@ -101,10 +113,7 @@ class Watch:
     def stop(self) -> None:
         """Stop watching (idempotent); returns once the thread has finished."""
         self._stopped.set()
-        with _WATCHES_LOCK:
-            watches = _WATCHES.get(self.table, [])
-            if self in watches:
-                watches.remove(self)
+        _forget(self)
         if self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
 
@@ -122,10 +131,7 @@ class Watch:
                 self._wait(self.every)
         finally:
             self._stopped.set()
-            with _WATCHES_LOCK:
-                watches = _WATCHES.get(self.table, [])
-                if self in watches:
-                    watches.remove(self)
+            _forget(self)
 
     def _wait(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
@@ -158,6 +164,7 @@ class Watch:
         if fired != self.firing:
             self.firing = fired
             self._call(WatchEvent(self, fired, now, rows))
+            _notify(self.table)
         return True
 
     def _call(self, event: WatchEvent) -> None:
@@ -178,6 +185,40 @@ def active_watches(table: StreamTable) -> list[Watch]:
     """The watches running on ``table``."""
     with _WATCHES_LOCK:
         return [w for w in _WATCHES.get(table, []) if w.active]
+
+
+def on_watch_change(table: StreamTable, callback: Callable[[], object]) -> Callable[[], None]:
+    """Call ``callback()`` (from the watch's thread) when a watch of ``table`` starts, fires,
+    clears or stops; returns a function that stops the calls."""
+    with _WATCHES_LOCK:
+        _LISTENERS.setdefault(table, []).append(callback)
+
+    def remove() -> None:
+        with _WATCHES_LOCK:
+            listeners = _LISTENERS.get(table, [])
+            if callback in listeners:
+                listeners.remove(callback)
+
+    return remove
+
+
+def _forget(watch: Watch) -> None:
+    with _WATCHES_LOCK:
+        watches = _WATCHES.get(watch.table, [])
+        if watch not in watches:
+            return
+        watches.remove(watch)
+    _notify(watch.table)
+
+
+def _notify(table: StreamTable) -> None:
+    with _WATCHES_LOCK:
+        listeners = list(_LISTENERS.get(table, []))
+    for listener in listeners:
+        try:
+            listener()
+        except Exception as error:  # a listener's failure must not stop the watch
+            warnings.warn(f"weave_nb: watch listener {listener!r} raised {error!r}", stacklevel=1)
 
 
 def drift_condition(
