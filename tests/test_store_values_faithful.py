@@ -125,6 +125,10 @@ _MODES = ["1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "RGBa", "RGBX", "CMYK"
           "LAB", "HSV", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"]  # fmt: skip
 
 
+def test_every_mode_of_this_pillow_is_covered() -> None:
+    assert set(getattr(PILImage, "MODES", _MODES)) <= set(_MODES)
+
+
 @pytest.mark.parametrize("mode", _MODES)
 def test_every_pil_mode_is_stored_with_its_original_mode(tmp_path: Path, mode: str) -> None:
     source = PILImage.new(mode, (3, 2))
