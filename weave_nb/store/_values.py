@@ -44,6 +44,7 @@ __all__ = [
     "RESERVED_OR_CHECKED",
     "ImageTally",
     "column_to_arrow",
+    "escape_surrogates",
     "normalize_row",
     "to_text",
     "validate_column_name",
@@ -340,7 +341,7 @@ def _column_to_arrow(values: list[Any], images: bool) -> pa.Array:
         values = [_encode_images(v) for v in values]
     try:
         array = pa.array(values, type=type_)
-        if type_ is None and not _is_primitive(array.type):
+        if type_ is None:
             array = _with_decimal_type(array)
     except UnicodeEncodeError:
         raise
@@ -364,20 +365,8 @@ def _with_decimal_type(array: pa.Array) -> pa.Array:
     read), and files of one column would then disagree. The cast is safe: it
     raises rather than round or overflow (the caller then stores text).
     """
-    if not _has_decimal(array.type):
-        return array
-    return array.cast(_with_decimal(array.type))
-
-
-def _is_primitive(type_: pa.DataType) -> bool:
-    return bool(
-        pa.types.is_integer(type_)
-        or pa.types.is_floating(type_)
-        or pa.types.is_string(type_)
-        or pa.types.is_boolean(type_)
-        or pa.types.is_null(type_)
-        or pa.types.is_binary(type_)
-    )
+    fixed = _with_decimal(array.type)
+    return array if fixed == array.type else array.cast(fixed)
 
 
 def _with_decimal(type_: pa.DataType) -> pa.DataType:
@@ -388,16 +377,6 @@ def _with_decimal(type_: pa.DataType) -> pa.DataType:
     if pa.types.is_list(type_):
         return pa.list_(type_.value_field.with_type(_with_decimal(type_.value_type)))
     return type_
-
-
-def _has_decimal(type_: pa.DataType) -> bool:
-    if pa.types.is_decimal(type_):
-        return True
-    if pa.types.is_struct(type_):
-        return any(_has_decimal(field.type) for field in type_)
-    if pa.types.is_list(type_):
-        return _has_decimal(type_.value_type)
-    return False
 
 
 def escape_surrogates(value: Any) -> Any:
