@@ -47,7 +47,7 @@ _NO_KWARGS: dict[str, Any] = {}
 class CallColumns:
     """Builder of the monitor's columns for a batch of calls of one function."""
 
-    __slots__ = ("_attributes", "_bind", "_bind_columns", "_name", "_redactor")
+    __slots__ = ("_attributes", "_bind", "_bind_columns", "_name", "_redactor", "_sessions")
 
     def __init__(
         self,
@@ -56,12 +56,16 @@ class CallColumns:
         bind_columns: ColumnBind | None,
         attributes: Mapping[str, Any],
         redactor: Redactor | None = None,
+        *,
+        sessions: bool = False,
     ) -> None:
         self._name = name
         self._bind = bind
         self._bind_columns = bind_columns
         self._attributes = dict(attributes)
         self._redactor = redactor
+        self._sessions = sessions
+        """Whether payloads end with a session id (calls inside ``wnb.session()``)."""
 
     def __call__(self, calls: list[CallPayload]) -> dict[str, Any]:
         n = len(calls)
@@ -100,6 +104,8 @@ class CallColumns:
             "trace_id": traces,
             "parent_id": parents,
         }
+        if self._sessions:
+            columns["session_id"] = list(map(itemgetter(9), calls))
         for key, value in self._attributes.items():
             columns[key] = [value] * n
         return columns
@@ -115,7 +121,12 @@ def _redacted_columns(fields: dict[str, list[Any]], redactor: Redactor) -> dict[
 def _cut_column(values: list[Any], redactor: Redactor) -> list[Any]:
     """Plain scalars of one column with oversized text and bytes cut."""
     limit = (redactor.max_value_bytes or 0) // 4
-    if not limit or not any(type(v) in _SIZED and len(v) > limit for v in values):
+    if not limit:
+        return values
+    kinds = set(map(type, values))  # C loops: columns of numbers cost next to nothing
+    if (str not in kinds and bytes not in kinds) or max(
+        len(v) for v in values if type(v) in _SIZED
+    ) <= limit:
         return values
     return [redactor(v) for v in values]
 

@@ -107,6 +107,7 @@ MONITOR_COLUMNS = frozenset(
 """Columns the monitor fills itself; ``attributes`` may not use these names."""
 
 _OWN_COLUMNS = MONITOR_COLUMNS - {"inputs", "output"} | {"_id"}
+_SESSION_ONLY = frozenset({"session_id"})  # the data a record holds inside wnb.session()
 _OWN_MODULES = ("weave_nb._monitor_run", __name__)
 _UTC = dt.timezone.utc
 _from_timestamp = dt.datetime.fromtimestamp
@@ -180,6 +181,7 @@ class MonitoredFunction(Generic[P, R]):
             and SCALARS.issuperset(map(type, self._attributes.values()))
         )
         self._write_deferred: Callable[[CallPayload], None] | None = None
+        self._write_in_session: Callable[[Any], None] | None = None
         self._lock = threading.Lock()
         self._warned: set[str] = set()
         if inspect.iscoroutinefunction(fn) and inspect.isfunction(fn):
@@ -284,27 +286,29 @@ class MonitoredFunction(Generic[P, R]):
         try:
             data = record.take_data()
             if (  # plain values cannot be refused or change later: build the row later
-                data is None
+                (data is None or data.keys() == _SESSION_ONLY)
                 and type(output) in SCALARS
                 and SCALARS.issuperset(map(type, args))
                 and (not kwargs or SCALARS.issuperset(map(type, kwargs.values())))
             ):
-                write = self._write_deferred or self._deferred_writer()
+                if data is None:
+                    write = self._write_deferred or self._deferred_writer()
+                else:  # inside wnb.session(): the payload carries the session id too
+                    write = self._write_in_session or self._deferred_writer(sessions=True)
                 if write is not None:
-                    write(
-                        (
-                            record.id,
-                            record.trace_id,
-                            record.parent_id,
-                            args,
-                            kwargs or None,
-                            output,
-                            # The traceback is read now: it gains the caller's frames later.
-                            None if error is None else _failure_fields(error),
-                            start_ns,
-                            elapsed_ns,
-                        )
+                    payload: tuple[Any, ...] = (
+                        record.id,
+                        record.trace_id,
+                        record.parent_id,
+                        args,
+                        kwargs or None,
+                        output,
+                        # The traceback is read now: it gains the caller's frames later.
+                        None if error is None else _failure_fields(error),
+                        start_ns,
+                        elapsed_ns,
                     )
+                    write(payload if data is None else (*payload, data["session_id"]))
                     return
             table = self.table if self._table is None else self._table
             failure = None if error is None else exception_info(error, _OWN_MODULES)
@@ -364,22 +368,30 @@ class MonitoredFunction(Generic[P, R]):
                 out[key] = redactor(value)
         return out
 
-    def _deferred_writer(self) -> Callable[[CallPayload], None] | None:
-        """The writer of rows built later, or ``None`` when hooks need rows built now."""
+    def _deferred_writer(self, *, sessions: bool = False) -> Callable[[Any], None] | None:
+        """The writer of rows built later, or ``None`` when hooks need rows built now.
+
+        Calls inside a session go through a writer of their own, whose payloads end
+        with the session id, so calls outside sessions pay nothing for them.
+        """
         if not self._defers:
             return None
         table = self.table
         with self._lock:
-            if self._write_deferred is None:
+            if (self._write_in_session if sessions else self._write_deferred) is None:
                 columns = CallColumns(
                     self.name,
                     self._bind,
                     make_column_binder(self.__wrapped__, skip_first=is_method(self.__wrapped__)),
                     self._attributes,
                     self._redactor,
+                    sessions=sessions,
                 )
-                self._write_deferred = table.deferred_writer(columns)
-            return self._write_deferred
+                if sessions:
+                    self._write_in_session = table.deferred_writer(columns)
+                else:
+                    self._write_deferred = table.deferred_writer(columns)
+            return self._write_in_session if sessions else self._write_deferred
 
     def _row(
         self,

@@ -10,8 +10,7 @@ one attribute read per monitored call.
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 __all__ = ["SESSION", "STATE", "current_session", "session"]
 
@@ -40,27 +39,40 @@ class _State:
 STATE = _State()
 
 
-@contextmanager
-def session(session_id: str | int) -> Iterator[str]:
+class session:  # lower case: used like a function, ``with wnb.session("user-42"):``
     """Tag every monitored call (and OpenTelemetry span) inside the block with ``session_id``.
 
     Blocks nest (the innermost wins) and follow asyncio tasks and threads run
-    through ``contextvars.copy_context().run``. Yields the id as text::
+    through ``contextvars.copy_context().run``. The block yields the id as text::
 
         with wnb.session("user-42"):
             answer("2+2")          # its row has session_id == "user-42"
+
+    A class rather than a generator-based context manager: entering and leaving
+    costs a context variable set and reset, nothing more.
     """
-    if isinstance(session_id, bool) or not isinstance(session_id, str | int):
-        raise TypeError(f"session ids are str or int, got {type(session_id).__name__}")
-    text = str(session_id)
-    if not text:
-        raise ValueError("a session id must not be empty")
-    STATE.hooked = True
-    token = SESSION.set(text)
-    try:
-        yield text
-    finally:
-        SESSION.reset(token)
+
+    __slots__ = ("_token", "session_id")
+
+    def __init__(self, session_id: str | int) -> None:
+        if isinstance(session_id, bool) or not isinstance(session_id, str | int):
+            raise TypeError(f"session ids are str or int, got {type(session_id).__name__}")
+        text = str(session_id)
+        if not text:
+            raise ValueError("a session id must not be empty")
+        self.session_id = text
+        """The id the calls inside the block get."""
+        self._token: contextvars.Token[str | None] | None = None
+
+    def __enter__(self) -> str:
+        STATE.hooked = True
+        self._token = SESSION.set(self.session_id)
+        return self.session_id
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._token is not None:
+            SESSION.reset(self._token)
+            self._token = None
 
 
 def current_session() -> str | None:
