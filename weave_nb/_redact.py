@@ -37,7 +37,7 @@ def truncated_marker(size: int) -> str:
 class Redactor:
     """Redacts matching keys and cuts oversized values; call it on a value or a row."""
 
-    __slots__ = ("_exact", "_globs", "max_value_bytes")
+    __slots__ = ("_exact", "_globs", "_named", "max_value_bytes")
 
     def __init__(self, names: Iterable[str] = (), max_value_bytes: int | None = None) -> None:
         names = [names] if isinstance(names, str) else list(names)
@@ -54,13 +54,14 @@ class Redactor:
             )
         self._exact = frozenset(n.lower() for n in names if not _is_glob(n))
         self._globs = tuple(n.lower() for n in names if _is_glob(n))
+        self._named = bool(self._exact or self._globs)
         self.max_value_bytes = max_value_bytes
         """Longest value stored whole (``None``: no limit)."""
 
     @property
     def active(self) -> bool:
         """Whether this redactor can change anything."""
-        return bool(self._exact or self._globs or self.max_value_bytes)
+        return self._named or bool(self.max_value_bytes)
 
     def merged(self, other: Redactor | None) -> Redactor:
         """A redactor applying both this one's names and ``other``'s (the smaller size limit)."""
@@ -69,12 +70,15 @@ class Redactor:
         merged = Redactor()
         merged._exact = self._exact | other._exact
         merged._globs = self._globs + other._globs
+        merged._named = self._named or other._named
         limits = [m for m in (self.max_value_bytes, other.max_value_bytes) if m]
         merged.max_value_bytes = min(limits) if limits else None
         return merged
 
     def secret(self, key: str) -> bool:
         """Whether the value under ``key`` is redacted."""
+        if not self._named:
+            return False
         lowered = key.lower()
         if lowered in self._exact:
             return True
@@ -85,6 +89,8 @@ class Redactor:
 
     def row(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """A row with its secrets redacted and oversized values cut (columns are keys too)."""
+        if not self._named:
+            return {k: self(v) for k, v in row.items()}
         return {k: REDACTED if self.secret(k) else self(v) for k, v in row.items()}
 
     def __call__(self, value: Any) -> Any:
