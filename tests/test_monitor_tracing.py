@@ -346,3 +346,20 @@ def test_exit_never_hangs_on_abandoned_generators_and_logs_them_alike(tmp_path: 
     assert len(async_rows) == 1
     for row in [*sync_rows, *async_rows]:
         assert (row["status"], row["output"], row["stopped_early"]) == ("success", [1], True)
+
+
+def test_table_trace_and_session_methods(table: StreamTable) -> None:
+    @monitor(table=table)
+    def step(i: int) -> int:
+        return i
+
+    @monitor(table=table)
+    def run(n: int) -> int:
+        return sum(step(i) for i in range(n))
+
+    with wnb.session("s-1"):
+        _, record = run.call(3)
+    trace = table.trace(str(record.trace_id))
+    assert trace["depth"].tolist() == [0, 1, 1, 1]
+    calls = table.session("s-1")["_id"].tolist()
+    assert (len(calls), calls[0]) == (4, record.id)  # in start order: the root first

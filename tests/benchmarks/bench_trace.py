@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from weave_nb.store import StreamTable
-from weave_nb.tracing import trace_frame, trace_rows
+from weave_nb.tracing import trace_rows
 from weave_nb.widgets._trace import OUTLINE_COLUMNS
 
 START = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
@@ -79,12 +79,12 @@ def main() -> None:
         start = time.perf_counter()
         build(table, options.rows)
         print(f"built {len(table):,} rows in {time.perf_counter() - start:.1f} s")
-        frame = trace_frame(table, "BIG")
+        frame = table.trace("BIG")
         assert len(frame) == 1000
         assert frame["depth"].max() == 2
         timings = {
             "count(trace)": lambda: table.sql("SELECT count(*) FROM t WHERE trace_id = 'BIG'"),
-            "t.trace()": lambda: trace_frame(table, "BIG"),
+            "t.trace()": lambda: table.trace("BIG"),
             "outline": lambda: trace_rows(table, "BIG", OUTLINE_COLUMNS),
             "to_pandas()": table.to_pandas,
         }

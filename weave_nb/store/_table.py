@@ -398,6 +398,21 @@ class StreamTable:
         """Run DuckDB SQL over the merged view, available as the relation ``t``."""
         return self._read(lambda snap: self._engine.sql(snap, query))
 
+    def trace(self, trace_id: str) -> pd.DataFrame:
+        """Every call of one trace: root first, then depth-first in start order, with ``depth``.
+
+        Only that trace's rows are read (filtered on ``trace_id`` in SQL).
+        """
+        from ..tracing import trace_frame  # tracing builds on the store, not the reverse
+
+        return trace_frame(self, trace_id)
+
+    def session(self, session_id: str) -> pd.DataFrame:
+        """Every call tagged with ``session_id`` (see :func:`weave_nb.session`), in start order."""
+        from ..tracing import session_frame
+
+        return session_frame(self, session_id)
+
     def subscribe(
         self, callback: Callable[[int], None], *, interval: float = 0.25
     ) -> Callable[[], None]:
