@@ -74,6 +74,8 @@ def test_notebook_runs_offline(name: str, executed: Callable[[str], Executed]) -
         # Seeded for a monitor table: calls, latency, error rate, feedback over time (thumbs),
         # plus two added panels.
         ("monitor_llm", "LLM calculator", 6),
+        # Its agent part: calls, latency, error rate, tokens and cost by model, feedback.
+        ("monitor_llm", "Agent traces", 6),
         # The same with a second feedback field (verdict), plus two added panels.
         ("digits_feedback", "Digits classifier", 7),
     ],
@@ -83,10 +85,12 @@ def test_boards_of_the_notebooks(
 ) -> None:
     notebook, _ = executed(name)
     boards = [m for m in widget_models(notebook) if "panels" in m and "table_widget" in m]
-    assert [board["title"] for board in boards] == [title]
-    board = boards[0]
+    assert title in [board["title"] for board in boards]
+    board = next(board for board in boards if board["title"] == title)
     assert len(board["panels"]) == panels
     assert {stat["label"] for stat in board["stats"]} >= {"calls", "error rate", "p50 latency"}
+    if title == "Agent traces":  # LLM calls with prices: the header sums their cost
+        assert "total cost" in {stat["label"] for stat in board["stats"]}
     models = notebook.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     panels_state = [models[ref.removeprefix("anywidget:")]["state"] for ref in board["panels"]]
     # Every feedback field the table offers has a panel: a chart, or a note saying how to
