@@ -8,9 +8,23 @@ Looked at through ``data-role="trace"`` (with ``data-trace-id``, ``data-span-cou
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from _jupyter import NotebookPage, expect
 from test_table import TABLE, unique
+
+
+def open_trace(nb: NotebookPage, notebook: str, source: str, rows: int, root: str) -> Any:
+    """Run a one-cell notebook showing a table of ``rows`` rows, click ``root``'s row, and
+    return the table widget and its trace view."""
+    nb.open_new(notebook, [source])
+    nb.run_all()
+    widget = nb.cell_output(0).locator(TABLE)
+    expect(widget).to_have_attribute("data-total-rows", str(rows))
+    widget.locator(".wnb-row", has_text=root).first.locator('[data-cell="name"]').click()
+    return widget, widget.locator('[data-role="trace"]')
+
 
 CHAIN = """import time
 import weave_nb as wnb
@@ -25,7 +39,8 @@ def retrieve(query):
 @wnb.monitor(table=t)
 def llm(prompt, model="gpt-4o"):
     time.sleep(0.06)
-    return {{"model": model, "text": "4", "usage": {{"prompt_tokens": 120, "completion_tokens": 8}}}}
+    usage = {{"prompt_tokens": 120, "completion_tokens": 8}}
+    return {{"model": model, "text": "4", "usage": usage}}
 
 @wnb.monitor(table=t)
 def calculator(expression):
@@ -45,18 +60,13 @@ def answer(question):
 with wnb.session("user-42"):
     answer("what is 2+2?")
 t.flush()
-t.widget(hidden=["_client_id", "thumbs", "note", "trace_id", "parent_id", "start_time", "end_time"])"""
+hidden = ["_client_id", "thumbs", "note", "trace_id", "parent_id", "start_time", "end_time"]
+t.widget(hidden=hidden)"""
 
 
 @pytest.mark.frontends("lab")
 def test_clicking_a_row_opens_its_trace_tree_waterfall_and_details(nb: NotebookPage) -> None:
-    nb.open_new("trace_chain", [CHAIN.format(name=unique("chain"))])
-    nb.run_all()
-    widget = nb.cell_output(0).locator(TABLE)
-    expect(widget).to_have_attribute("data-total-rows", "4")
-    root = widget.locator(".wnb-row", has_text="answer").first
-    root.locator('[data-cell="name"]').click()
-    trace = widget.locator('[data-role="trace"]')
+    widget, trace = open_trace(nb, "trace_chain", CHAIN.format(name=unique("chain")), 4, "answer")
     expect(trace).to_be_visible()
     expect(trace).to_have_attribute("data-span-count", "4")
     spans = trace.locator("[data-span-id]")
@@ -107,12 +117,8 @@ t.widget(sort=[("name", "asc")], follow=False)"""
 
 @pytest.mark.frontends("lab")
 def test_a_thousand_span_trace_opens_windowed(nb: NotebookPage) -> None:
-    nb.open_new("trace_big", [BIG.format(name=unique("big"))])
-    nb.run_all()
-    widget = nb.cell_output(0).locator(TABLE)
-    expect(widget).to_have_attribute("data-total-rows", "1000")
-    widget.locator(".wnb-row", has_text="agent run").first.locator('[data-cell="name"]').click()
-    trace = widget.locator('[data-role="trace"]')
+    source = BIG.format(name=unique("big"))
+    widget, trace = open_trace(nb, "trace_big", source, 1000, "agent run")
     expect(trace).to_have_attribute("data-span-count", "1000")
     expect(trace.locator("[data-span-id]").first).to_be_visible()
     shown = trace.locator("[data-span-id]").count()
