@@ -129,3 +129,21 @@ def test_a_thousand_span_trace_opens_windowed(nb: NotebookPage) -> None:
     expect(last).to_have_attribute("data-depth", "2")
     expect(last.locator(".wnb-span-label")).to_have_text("tool 332b")
     assert trace.locator("[data-span-id]").count() < 40
+
+
+@pytest.mark.frontends("lab")
+def test_the_trace_view_works_inside_a_board(nb: NotebookPage) -> None:
+    source = CHAIN.format(name=unique("board_chain")).replace(
+        "t.widget(hidden=hidden)", "t.board(title='Agent')"
+    )
+    nb.open_new("trace_board", [source])
+    nb.run_all()
+    board = nb.cell_output(0).locator('[data-weave-nb="board"]')
+    widget = board.locator(TABLE)
+    expect(widget).to_have_attribute("data-total-rows", "4")
+    widget.locator(".wnb-row", has_text="answer").first.locator('[data-cell="name"]').click()
+    trace = widget.locator('[data-role="trace"]')
+    expect(trace.locator("[data-span-id]")).to_have_count(4)
+    expect(trace.locator(".wnb-bar")).to_have_count(4)
+    trace.scroll_into_view_if_needed()
+    nb.screenshot("trace-in-board", widget)
