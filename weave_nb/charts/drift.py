@@ -12,6 +12,7 @@ range: the reference stays fixed while the range moves.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -32,11 +33,16 @@ from weave_nb.charts._sql import and_all
 from weave_nb.charts.distribution import nice_step
 from weave_nb.charts.timeseries import _time_axis_of
 from weave_nb.quality._categorical import category_value
-from weave_nb.quality._columns import Column, columns_to_compare
+from weave_nb.quality._columns import columns_to_compare
 from weave_nb.quality._numeric import numeric_value
 from weave_nb.quality._windows import Window, current_sql, window_sql
 from weave_nb.quality.drift import Thresholds
-from weave_nb.quality.over_time import drift_over_time, over_time_columns
+from weave_nb.quality.over_time import (
+    Binning,
+    drift_over_time,
+    over_time_columns,
+    reference_binning,
+)
 from weave_nb.store import choose_bucket, parse_every
 
 if TYPE_CHECKING:
@@ -44,8 +50,11 @@ if TYPE_CHECKING:
 
 __all__ = ["Compare", "Drift"]
 
+#: Longest a drift chart reuses its reference window's bins (see ``Drift._binnings``).
+REFERENCE_REFRESH_SECONDS = 30.0
+
 #: Rows per drift bucket the adaptive bucket width aims for.
-ROWS_PER_BUCKET = 200
+ROWS_PER_BUCKET = 100
 
 _WINDOWS = ("reference", "current")
 _WINDOW_COLORS = (NEUTRAL[0], NEUTRAL[1])
@@ -80,7 +89,7 @@ class Drift(AggregateChart):
         self.where = where
         names = ", ".join(self.columns) if self.columns else "columns"
         self._title = title or f"Drift of {names} (PSI vs reference)"
-        self._resolved: tuple[tuple[str, ...], list[Column]] | None = None
+        self._cached: tuple[tuple[tuple[str, ...], str], float, list[Binning]] | None = None
 
     @property
     def title(self) -> str:
@@ -90,14 +99,23 @@ class Drift(AggregateChart):
         reference = and_all([self.reference, scope.filter, self.where]) or "TRUE"
         where = scope.where(self.where) or "TRUE"
         every = self.every or _adaptive_width(table, where)
-        return drift_over_time(table, self._columns(table, reference), reference, where, every)
+        return drift_over_time(table, self._binnings(table, reference), where, every)
 
-    def _columns(self, table: StreamTable, reference: str) -> list[Column]:
-        # Kinds need a distinct count over the reference: once per schema, not per update.
-        names = tuple(table.schema.names)
-        if self._resolved is None or self._resolved[0] != names:
-            self._resolved = (names, over_time_columns(table, reference, self.columns))
-        return self._resolved[1]
+    def _binnings(self, table: StreamTable, reference: str) -> list[Binning]:
+        """The reference's bins, recomputed when the schema or the reference changed or
+        REFERENCE_REFRESH_SECONDS passed: a live update then only counts the buckets.
+
+        The reference window is usually in the past, so new rows rarely change it; the
+        refresh bounds how long late rows or annotations in it can be missed.
+        """
+        key = (tuple(table.schema.names), reference)
+        now = time.monotonic()
+        cached = self._cached
+        if cached is None or cached[0] != key or now - cached[1] > REFERENCE_REFRESH_SECONDS:
+            columns = over_time_columns(table, reference, self.columns)
+            binnings = [reference_binning(table, c, reference) for c in columns]
+            self._cached = cached = (key, now, binnings)
+        return cached[2]
 
     def look(self, data: pa.Table) -> Look:
         return Look(time=_time_axis_of(data), colors=color_domain(data.column("series")))
@@ -115,9 +133,13 @@ class Drift(AggregateChart):
                         format=(look.time or _time_axis_of(None)).format, labelOverlap="greedy"
                     ),
                 ),
-                y=alt.Y("value:Q", title="PSI vs reference"),
+                y=alt.Y("value:Q", title="PSI vs reference window"),
+                # The legend goes below: column names are long and a board panel narrow.
                 color=alt.Color(
-                    "series:N", title="column", scale=alt.Scale(domain=list(look.colors))
+                    "series:N",
+                    title=None,
+                    scale=alt.Scale(domain=list(look.colors)),
+                    legend=alt.Legend(orient="bottom", columns=2, labelLimit=220),
                 ),
                 tooltip=[
                     *time_tooltip(),
@@ -217,6 +239,7 @@ class Compare(AggregateChart):
                     y=alt.Y(
                         "share:Q", title="share of window", stack=None, axis=alt.Axis(format="%")
                     ),
+                    y2=alt.datum(0),  # overlaid (unstacked) bars still start at 0
                     color=color,
                     tooltip=[
                         alt.Tooltip("window:N"),

@@ -43,8 +43,8 @@ class Quality(Mean):
             every=every,
             group_by=group_by,
             where=where,
-            title=title or f"Quality over time (good {field} rate)",
-            label=f"good {field} rate",
+            title=title or f"Quality over time ({field})",
+            label="good outcome rate",
             format=".0%",
         )
         self.field = field

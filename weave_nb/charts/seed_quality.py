@@ -6,7 +6,7 @@
 * one drift panel once the table holds :data:`MIN_DRIFT_ROWS` rows: PSI over time of
   the inputs and outputs of a monitor table (of the other columns otherwise), at most
   :data:`MAX_DRIFT_COLUMNS`, against the first half of the rows' time span at that
-  moment (a fixed reference: later rows are compared with it).
+  moment (a fixed reference: later rows are compared with it); its y axis says PSI.
 """
 
 from __future__ import annotations
@@ -68,4 +68,4 @@ def drift_panel(table: StreamTable) -> Drift | None:
         return None
     shown = names[:MAX_DRIFT_COLUMNS]
     title = "Drift of inputs and outputs" if is_monitor_table(table.schema) else "Drift"
-    return Drift(shown, reference=reference, title=f"{title} (PSI vs first half)")
+    return Drift(shown, reference=reference, title=title)

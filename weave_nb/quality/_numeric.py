@@ -128,9 +128,9 @@ class ReferenceBins:
     highs: tuple[float, ...]
     counts: dict[object, int]
 
-    def key_sql(self, expr: str) -> str:
-        """SQL: the bin number of ``expr`` (-1 for a null, 0 / BINS + 1 outside the range)."""
-        value = numeric_value(expr)
+    def key_sql(self, value: str) -> str:
+        """SQL: the bin number of ``value`` (a :func:`numeric_value`; -1 for a null, 0 and
+        BINS + 1 below and above the reference's range)."""
         if not self.numbers:
             return f"CASE WHEN {value} IS NULL THEN -1 ELSE 0 END"
         steps = " ".join(

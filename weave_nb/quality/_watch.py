@@ -118,7 +118,7 @@ class Watch:
             self._thread.join(timeout=5)
 
     def __repr__(self) -> str:
-        state = "firing" if self.firing else "active" if self.active else "stopped"
+        state = ("firing" if self.firing else "active") if self.active else "stopped"
         return f"Watch({self.condition!r}, every={self.every}s, window={self.window}s, {state})"
 
     # -- the thread ---------------------------------------------------------------------
