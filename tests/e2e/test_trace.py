@@ -147,3 +147,18 @@ def test_the_trace_view_works_inside_a_board(nb: NotebookPage) -> None:
     expect(trace.locator(".wnb-bar")).to_have_count(4)
     trace.scroll_into_view_if_needed()
     nb.screenshot("trace-in-board", widget)
+    app = "window.jupyterapp.commands"
+    try:  # the trace view follows JupyterLab's dark theme like the table does
+        nb.page.evaluate(
+            f"() => {app}.execute('apputils:change-theme', {{theme: 'JupyterLab Dark'}})"
+        )
+        nb.page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'")
+        expect(nb.page.locator("#jupyterlab-splash")).to_have_count(0)  # the theme switch's overlay
+        background = trace.evaluate("el => getComputedStyle(el).backgroundColor")
+        assert background not in {"rgb(255, 255, 255)", "white"}, background
+        nb.screenshot("trace-dark", widget)
+    finally:
+        nb.page.evaluate(
+            f"() => {app}.execute('apputils:change-theme', {{theme: 'JupyterLab Light'}})"
+        )
+        nb.page.wait_for_function("() => document.body.dataset.jpThemeLight === 'true'")
