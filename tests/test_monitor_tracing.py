@@ -283,7 +283,11 @@ def test_init_with_only_settings_keeps_the_root(tmp_path: Any) -> None:
 # -- issue 10: circular arguments --------------------------------------------------------------
 
 
-def test_circular_argument_is_stored_as_its_repr_stand_in(table: StreamTable) -> None:
+@pytest.mark.parametrize("limit", [1_000_000, None], ids=["default", "no-limits"])
+def test_circular_argument_is_stored_as_a_repr_stand_in(
+    table: StreamTable, limit: int | None
+) -> None:
+    wnb.init(max_value_bytes=limit)  # no-limits: nothing walks the row before the store
     loop: dict[str, Any] = {"name": "loop"}
     loop["self"] = loop
     items: list[Any] = [1]
@@ -293,14 +297,20 @@ def test_circular_argument_is_stored_as_its_repr_stand_in(table: StreamTable) ->
     def call(data: dict[str, Any], more: list[Any]) -> int:
         return 1
 
-    with pytest.warns(MonitorWarning, match="__repr__"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         assert call(loop, items) == 1
     (row,) = rows(table)
     # [1, {...}] mixes types, so the store keeps the column as JSON text (its documented rule)
     inputs = json.loads(row["inputs"]) if isinstance(row["inputs"], str) else row["inputs"]
     assert inputs["data"]["name"] == "loop"
-    assert inputs["data"]["self"]["__repr__"] == repr(loop)
+    assert set(inputs["data"]["self"]) == {"__repr__", "__type__", "__truncated__"}
     assert inputs["more"][1]["__type__"] == "builtins.list"
+    if limit is None:  # the store refused the cycle: the fallback stand-in, with a warning
+        assert inputs["data"]["self"]["__repr__"] == repr(loop)
+        assert any("__repr__" in str(w.message) for w in caught)
+    else:  # the redaction walk stops at the cycle: Python's own notation
+        assert inputs["data"]["self"]["__repr__"] == "{...}"
 
 
 # -- issue 10: generators abandoned at exit -------------------------------------------------

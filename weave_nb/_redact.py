@@ -18,7 +18,7 @@ import fnmatch
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["DEFAULT_MAX_VALUE_BYTES", "REDACTED", "Redactor", "truncated_marker"]
+__all__ = ["DEFAULT_MAX_VALUE_BYTES", "REDACTED", "Redactor", "cycle_stand_in", "truncated_marker"]
 
 REDACTED = "[REDACTED]"
 """What a redacted value is stored as."""
@@ -26,7 +26,7 @@ REDACTED = "[REDACTED]"
 DEFAULT_MAX_VALUE_BYTES = 1_000_000
 """Longest ``str``/``bytes`` value stored whole, in bytes, unless configured otherwise."""
 
-_MAX_DEPTH = 64  # deeper nesting is left as is (and circular values are not walked twice)
+_MAX_DEPTH = 64  # deeper nesting (and a value inside itself) becomes a cycle_stand_in
 
 
 def truncated_marker(size: int) -> str:
@@ -88,10 +88,17 @@ class Redactor:
         return any(fnmatch.fnmatchcase(lowered, g) for g in self._globs)
 
     def row(self, row: Mapping[str, Any]) -> dict[str, Any]:
-        """A row with its secrets redacted and oversized values cut (columns are keys too)."""
-        if not self._named:
-            return {k: self(v) for k, v in row.items()}
-        return {k: REDACTED if self.secret(k) else self(v) for k, v in row.items()}
+        """A row with its secrets redacted and oversized values cut (columns are keys too).
+
+        A ``dict`` with nothing to change is returned as is, not copied.
+        """
+        if self._named:
+            fixed = {k: REDACTED if self.secret(k) else self(v) for k, v in row.items()}
+        else:
+            fixed = {k: self(v) for k, v in row.items()}
+        if type(row) is dict and all(fixed[k] is v for k, v in row.items()):
+            return row
+        return fixed
 
     def __call__(self, value: Any) -> Any:
         """``value`` with secrets redacted and oversized values cut; unchanged parts are shared."""
@@ -109,7 +116,8 @@ class Redactor:
         if not (kind is dict or kind is list or kind is tuple or isinstance(value, Mapping)):
             return value
         if id(value) in active or len(active) >= _MAX_DEPTH:
-            return value  # a circular or very deep value is left to the store's checks
+            # Never hand on the original here: it would still hold the secrets below it.
+            return cycle_stand_in(value, circular=id(value) in active)
         active.add(id(value))
         try:
             if isinstance(value, Mapping):
@@ -141,6 +149,21 @@ class Redactor:
             return value
         kept = encoded[:limit].decode("utf-8", "ignore")  # never split a character
         return kept + truncated_marker(len(encoded))
+
+
+def cycle_stand_in(value: Any, *, circular: bool = True) -> dict[str, Any]:
+    """The marker stored where a value contains itself (or nests deeper than 64 levels).
+
+    The same shape as the monitor's stand-in for unstorable values, with Python's
+    own notation for the repeated part (``{...}``, ``[...]``) as the ``__repr__``.
+    """
+    kind = type(value)
+    text = ("{...}" if isinstance(value, Mapping) else "[...]") if circular else "…"
+    return {
+        "__repr__": text,
+        "__type__": f"{kind.__module__}.{kind.__qualname__}",
+        "__truncated__": True,
+    }
 
 
 def _is_glob(name: str) -> bool:
