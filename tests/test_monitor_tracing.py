@@ -237,6 +237,18 @@ def test_monitor_redacts_arguments_at_any_depth_and_added_data(table: StreamTabl
     assert row["db_password"] == REDACTED
 
 
+def test_data_added_after_the_call_is_redacted_too(table: StreamTable) -> None:
+    @monitor(table=table, redact=["password"])
+    def login(user: str) -> str:
+        return user
+
+    _, record = login.call("ann")
+    record.add_data({"password": "hunter2", "note": "ok"})
+    (row,) = rows(table)
+    assert (row["password"], row["note"]) == (REDACTED, "ok")
+    assert "hunter2" not in repr(table.annotations().to_pylist())
+
+
 def test_process_wide_redaction_reaches_the_deferred_hot_path(table: StreamTable) -> None:
     wnb.init(redact=["token"])
 

@@ -426,6 +426,9 @@ class MonitoredFunction(Generic[P, R]):
         """Append data to an already logged row; never raises."""
         try:
             write = functools.partial(self.table.annotate, record.id)
+            redactor = SETTINGS.redactor.merged(self._redactor)
+            if redactor.active:  # data added after the call is redacted like the row
+                data = redactor.row(data)
             try:
                 write(data)
             except LOG_ERRORS as refused:
