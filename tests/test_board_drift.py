@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
+import test_board
 from _support import wait_for
 
 from weave_nb.charts import Drift, Quality
 from weave_nb.charts.seed_quality import MIN_DRIFT_ROWS
 from weave_nb.store import StreamTable
 from weave_nb.widgets.board import Board
+
+# The fixture closing the boards a test made.
+boards = test_board.boards
 
 T0 = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
 
@@ -34,14 +36,6 @@ def calls(start: int, n: int, *, shifted: bool) -> list[dict[str, Any]]:
         }
         for i in range(start, start + n)
     ]
-
-
-@pytest.fixture
-def boards() -> Iterator[list[Board]]:
-    made: list[Board] = []
-    yield made
-    for board in made:
-        board.close()
 
 
 def stat(board: Board, label: str) -> dict[str, str] | None:

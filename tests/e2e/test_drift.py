@@ -6,15 +6,9 @@ drift notebook's board, ``test_drift_notebook-lab-board.png``).
 
 from __future__ import annotations
 
-import uuid
-from pathlib import Path
-
 import pytest
 from _jupyter import NotebookPage, expect
-
-NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
-BOARD = '[data-weave-nb="board"]'
-CHART = '[data-weave-nb="chart"]'
+from test_board_live import BOARD, CHART, NOTEBOOKS, unique
 
 # Monitor-shaped rows over the last hour, 10 a minute: questions get longer and the
 # language changes after minute 30, a watch on the answer scores fires.
@@ -42,10 +36,6 @@ t.flush()
 watch = t.watch("avg(inputs.question_len) > 40", print, every="1s", window="2h")
 board = t.board(title={name!r})
 board"""
-
-
-def unique(name: str) -> str:
-    return f"{name}_{uuid.uuid4().hex[:8]}"
 
 
 @pytest.mark.frontends("lab")

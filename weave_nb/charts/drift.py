@@ -28,6 +28,7 @@ from weave_nb.charts._spec import (
     finish,
     source,
     time_tooltip,
+    time_x,
 )
 from weave_nb.charts._sql import and_all
 from weave_nb.charts.distribution import nice_step
@@ -125,14 +126,7 @@ class Drift(AggregateChart):
             source()
             .mark_line(point=True)
             .encode(
-                x=alt.X(
-                    "bucket:T",
-                    title=None,
-                    scale=alt.Scale(type="utc"),
-                    axis=alt.Axis(
-                        format=(look.time or _time_axis_of(None)).format, labelOverlap="greedy"
-                    ),
-                ),
+                **time_x(look.time or _time_axis_of(None), span=False),
                 y=alt.Y("value:Q", title="PSI vs reference window"),
                 # The legend goes below: column names are long and a board panel narrow.
                 color=alt.Color(
