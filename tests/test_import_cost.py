@@ -34,3 +34,22 @@ def test_table_widget_does_not_import_altair(tmp_path: Path) -> None:
     assert before == [], f"showing a table imported {before}"
     # The first chart brings altair in: the laziness moved the cost, it did not drop charts.
     assert "altair" in after
+
+
+_DRIFT_AND_WATCH = """
+import sys
+import weave_nb
+t = weave_nb.StreamTable("plain", persist=False)
+t.log([{"x": float(i), "status": "success"} for i in range(100)])
+t.drift("x < 50", columns=["x"])
+t.watch("count(*) > 0", print, every=0.05).stop()
+print(sorted({m.split(".")[0] for m in sys.modules} & {"altair", "ipywidgets", "anywidget"}))
+"""
+
+
+def test_drift_and_watches_run_without_the_chart_stack() -> None:
+    """A server process checking drift or watching pays for neither altair nor Jupyter."""
+    result = subprocess.run(
+        [sys.executable, "-c", _DRIFT_AND_WATCH], capture_output=True, text=True, check=True
+    )
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
