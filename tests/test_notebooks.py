@@ -11,7 +11,7 @@ import pytest
 from nbclient import NotebookClient
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-NAMES = ("quickstart", "monitor_llm", "digits_feedback")
+NAMES = ("quickstart", "monitor_llm", "digits_feedback", "drift")
 
 Executed = tuple[Any, Path]
 
@@ -72,12 +72,14 @@ def test_notebook_runs_offline(name: str, executed: Callable[[str], Executed]) -
     ("name", "title", "panels"),
     [
         # Seeded for a monitor table: calls, latency, error rate, feedback over time (thumbs),
-        # plus two added panels.
-        ("monitor_llm", "LLM calculator", 6),
+        # drift (the table has over 200 rows), plus two added panels.
+        ("monitor_llm", "LLM calculator", 7),
         # Its agent part: calls, latency, error rate, tokens and cost by model, feedback.
         ("monitor_llm", "Agent traces", 6),
-        # The same with a second feedback field (verdict), plus two added panels.
-        ("digits_feedback", "Digits classifier", 7),
+        # The same with a second feedback field (verdict), drift, plus two added panels.
+        ("digits_feedback", "Digits classifier", 8),
+        # Calls, latency, error rate, accuracy from `correct`, drift of inputs and outputs.
+        ("drift", "Digits under drift", 5),
     ],
 )
 def test_boards_of_the_notebooks(
