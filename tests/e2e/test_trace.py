@@ -131,11 +131,15 @@ def test_a_thousand_span_trace_opens_windowed(nb: NotebookPage) -> None:
     assert trace.locator("[data-span-id]").count() < 40
 
 
+PRICED = "import weave_nb as wnb\nwnb.init(prices={'gpt-4o': {'input': 2.5, 'output': 10.0}})\n"
+
+
 @pytest.mark.frontends("lab")
 def test_the_trace_view_works_inside_a_board(nb: NotebookPage) -> None:
     source = CHAIN.format(name=unique("board_chain")).replace(
         "t.widget(hidden=hidden)", "t.board(title='Agent')"
     )
+    source = source.replace("import weave_nb as wnb\n", PRICED)
     nb.open_new("trace_board", [source])
     nb.run_all()
     board = nb.cell_output(0).locator('[data-weave-nb="board"]')
@@ -147,6 +151,14 @@ def test_the_trace_view_works_inside_a_board(nb: NotebookPage) -> None:
     expect(trace.locator(".wnb-bar")).to_have_count(4)
     trace.scroll_into_view_if_needed()
     nb.screenshot("trace-in-board", widget)
+    titles = board.locator('[data-weave-nb="chart"]').evaluate_all(
+        "charts => charts.map(c => c.closest('[data-panel]')?.textContent ?? c.textContent)"
+    )
+    assert any("Tokens per call" in t for t in titles), titles
+    expect(board).to_contain_text("total cost")
+    nb.page.set_viewport_size({"width": 1280, "height": 1800})  # the whole board in view
+    board.scroll_into_view_if_needed()
+    nb.screenshot("board-tokens-cost", board)
     app = "window.jupyterapp.commands"
     try:  # the trace view follows JupyterLab's dark theme like the table does
         nb.page.evaluate(
