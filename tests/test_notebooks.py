@@ -93,6 +93,9 @@ def test_boards_of_the_notebooks(
     assert {stat["label"] for stat in board["stats"]} >= {"calls", "error rate", "p50 latency"}
     if title == "Agent traces":  # LLM calls with prices: the header sums their cost
         assert "total cost" in {stat["label"] for stat in board["stats"]}
+    if name == "drift":  # the noisy camera moved the inputs: the header says so
+        drifted = next(stat for stat in board["stats"] if stat["label"] == "drifted")
+        assert drifted["tone"] == "bad"
     models = notebook.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     panels_state = [models[ref.removeprefix("anywidget:")]["state"] for ref in board["panels"]]
     # Every feedback field the table offers has a panel: a chart, or a note saying how to
