@@ -97,7 +97,24 @@ export class TracePanel {
     this.element.hidden = false;
     this.element.setAttribute("data-trace-id", String(msg.trace_id));
     if (!sameTrace) this.scroller.scrollTop = 0;
-    this.select(rowId);
+    if (typeof msg.index === "number") this.reveal(msg.index);
+    void this.select(rowId);
+  }
+
+  /**
+   * Scroll the span list so the span at `index` shows (its block is fetched as the view draws).
+   * @param {number} index
+   */
+  reveal(index) {
+    const top = index * SPAN_ROW_HEIGHT;
+    const header = /** @type {HTMLElement} */ (this.scroller.firstElementChild);
+    const height = this.scroller.clientHeight - header.offsetHeight;
+    const scrollTop = this.scroller.scrollTop;
+    if (height > 0 && top >= scrollTop && top + SPAN_ROW_HEIGHT <= scrollTop + height) return;
+    // The body must be tall enough to scroll there before it is drawn.
+    this.body.style.height = `${bodyHeight(this.total, SPAN_ROW_HEIGHT)}px`;
+    this.scroller.scrollTop = Math.max(0, top - Math.max(0, height / 2));
+    this.schedule();
   }
 
   close() {
@@ -139,14 +156,6 @@ export class TracePanel {
       msg.total === 1 ? "" : "s"
     } · ${formatDuration(msg.total_ms)}`;
     this.title.title = id;
-    this.axis.replaceChildren(
-      ...axisTicks(msg.total_ms).map((t) => {
-        const left = msg.total_ms > 0 ? (t / msg.total_ms) * 100 : 0;
-        // Labels near the right end are drawn leftwards of their tick, so they stay inside.
-        const cls = left > 95 ? "wnb-tick wnb-tick-end" : "wnb-tick";
-        return h("span", { class: cls, style: `left: ${left}%` }, t === 0 ? "0" : formatDuration(t));
-      }),
-    );
     this.schedule();
   }
 
@@ -192,11 +201,28 @@ export class TracePanel {
       if (!this.blocks.has(start)) void this.load(start);
     }
     for (const start of blocksToDrop([...this.blocks.keys()], range.first, KEPT_BLOCKS)) this.blocks.delete(start);
+    this.drawAxis();
     this.layer.style.transform = `translateY(${range.top}px)`;
     /** @type {HTMLElement[]} */
     const rows = [];
     for (let i = range.first; i < range.first + range.count; i++) rows.push(this.spanElement(this.span(i)));
     this.layer.replaceChildren(...rows);
+  }
+
+  /** Time-axis ticks, as many as fit the axis's width (redrawn when it or the trace changes). */
+  drawAxis() {
+    const most = Math.max(2, Math.floor(this.axis.clientWidth / 64));
+    const key = `${most}:${this.totalMs}`;
+    if (this.axis.dataset.ticks === key) return;
+    this.axis.dataset.ticks = key;
+    this.axis.replaceChildren(
+      ...axisTicks(this.totalMs, most).map((t) => {
+        const left = this.totalMs > 0 ? (t / this.totalMs) * 100 : 0;
+        // Labels near the right end are drawn leftwards of their tick, so they stay inside.
+        const cls = left > 95 ? "wnb-tick wnb-tick-end" : "wnb-tick";
+        return h("span", { class: cls, style: `left: ${left}%` }, t === 0 ? "0" : formatDuration(t));
+      }),
+    );
   }
 
   /** @param {Row | undefined} span */

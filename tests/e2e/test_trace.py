@@ -130,6 +130,19 @@ def test_a_thousand_span_trace_opens_windowed(nb: NotebookPage) -> None:
     expect(last.locator(".wnb-span-label")).to_have_text("tool 332b")
     assert trace.locator("[data-span-id]").count() < 40
 
+    # A call deep in the trace, clicked in the table, is scrolled into view and selected.
+    widget.locator('[data-role="filter"]').fill("name = 'tool 300b'")
+    widget.locator('[data-role="filter"]').press("Enter")
+    expect(widget).to_have_attribute("data-matched-rows", "1")
+    widget.locator(".wnb-row", has_text="tool 300b").first.locator('[data-cell="name"]').click()
+    deep = trace.locator('[data-span-id="k300b"]')
+    expect(deep).to_be_visible()
+    expect(deep).to_have_attribute("aria-selected", "true")
+    expect(trace.locator('[data-role="span-detail"] [data-field="name"]')).to_contain_text(
+        "tool 300b"
+    )
+    nb.screenshot("trace-1000-deep", widget)
+
 
 PRICED = "import weave_nb as wnb\nwnb.init(prices={'gpt-4o': {'input': 2.5, 'output': 10.0}})\n"
 

@@ -56,6 +56,14 @@ class Outline:
             .append_column("duration_ms", pc.cast(duration, pa.float64()))
         )
 
+    def index_of(self, span_id: Any) -> int | None:
+        """Position of the span ``span_id`` in the outline, or ``None``."""
+        try:
+            found = pc.index(self.spans.column("_id"), span_id).as_py()
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, TypeError):  # an id of another type
+            return None
+        return None if found < 0 else int(found)
+
     def window(self, offset: int, limit: int) -> pa.Table:
         """Spans ``[offset, offset + limit)`` of the outline."""
         return self.spans.slice(offset, limit)

@@ -21,10 +21,11 @@ Kernel → browser
     {request, column, width, height}`` + the PNG, or ``message`` without a
     buffer; ``cell {request, column}`` + a one-row Arrow IPC table holding the
     whole cell, or ``message`` without a buffer; ``trace {request, trace_id,
-    offset, total, total_ms, version}`` + an Arrow IPC window of the outline
-    (``_id, parent_id, name, status, depth, offset_ms, duration_ms``, tree
-    order), or ``message``; ``span {request, columns}`` + a one-row Arrow IPC
-    table, or ``message``; ``error {request, message}``
+    offset, total, total_ms, version, index}`` + an Arrow IPC window of the
+    outline (``_id, parent_id, name, status, depth, offset_ms, duration_ms``,
+    tree order; ``index`` is the asked row's place in it), or ``message``;
+    ``span {request, columns}`` + a one-row Arrow IPC table, or ``message``;
+    ``error {request, message}``
     (``request`` is null for refused feedback).
 Window metadata
     ``weave_nb.truncated``: JSON ``{column: {row index: full size | null}}`` of

@@ -251,9 +251,12 @@ class TableWidget(anywidget.AnyWidget):  # type: ignore[misc]
             self.send({**reply, "message": "this row belongs to no trace"})
             return
         outline = self._traces.outline(str(trace_id))
+        # Where the clicked row sits in the outline, so the browser can scroll to it.
+        index = outline.index_of(msg["row_id"]) if "row_id" in msg else None
         self.send(
             {
                 **reply,
+                "index": index,
                 "trace_id": outline.trace_id,
                 "offset": offset,
                 "total": outline.spans.num_rows,
