@@ -74,6 +74,7 @@ PARENT_ATTRIBUTE = "weave_nb.parent_id"
 
 _UTC = dt.timezone.utc
 _MAX_LINKS = 10_000
+_MAX_OPEN_SPANS = 100_000
 
 # Attribute names, first match wins.
 _MODEL = ("gen_ai.response.model", "gen_ai.request.model", "llm.model_name")
@@ -172,6 +173,8 @@ class LinkProcessor(SpanProcessor):  # type: ignore[misc]
         parent = span.parent
         record_id = None if record is None or not record.recording else str(record.id)
         with self._lock:
+            if len(self._started_in) >= _MAX_OPEN_SPANS:  # spans that never end: forget them
+                self._started_in.clear()
             self._started_in[context.span_id] = record_id
             parent_in = None if parent is None else self._started_in.get(parent.span_id, None)
         # A span's parent is the innermost unit around it: its OTel parent when that
