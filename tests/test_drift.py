@@ -195,3 +195,20 @@ def test_bad_input_names_the_problem(
         t.flush()
         with pytest.raises(ValueError, match=message):
             drift(t, reference, current, columns)  # type: ignore[arg-type]
+
+
+def test_an_embedding_column_compares_distances_to_the_reference_mean() -> None:
+    rng = np.random.default_rng(5)
+    near = [list(v) for v in rng.normal([1.0, 0.0, 0.0], 0.1, (80, 3))]
+    far = [list(v) for v in rng.normal([0.0, 1.0, 0.0], 0.1, (80, 3))]
+    with _memory_table(near, far, column="emb") as t:
+        row = drift(t, _split(80), columns=["emb"]).iloc[0]
+        assert "emb" not in set(drift(t, _split(80))["column"])  # named only
+    assert (row["kind"], row["method"], row["drifted"]) == ("embedding", "ks (cosine)", True)
+    centre = np.mean(near, axis=0)
+
+    def distance(v: list[float]) -> float:
+        return float(1 - np.dot(v, centre) / np.linalg.norm(v) / np.linalg.norm(centre))
+
+    expected = stats.ks_2samp([distance(v) for v in near], [distance(v) for v in far])
+    assert row["statistic"] == pytest.approx(expected.statistic)

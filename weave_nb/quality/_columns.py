@@ -5,7 +5,8 @@
   :data:`MAX_CATEGORIES` distinct values, which are categories (digit labels, ratings);
 * **categorical**: booleans, text with at most :data:`MAX_CATEGORIES` distinct values and
   low-cardinality integers;
-* **image**: image columns (``{png, width, height}`` structs).
+* **image**: image columns (``{png, width, height}`` structs);
+* **embedding**: lists of numbers, when named (see :mod:`weave_nb.quality._embedding`).
 
 Skipped by default: ``_``-prefixed columns, ids (``id``, ``*_id``), times and durations,
 free text (more distinct values than :data:`MAX_CATEGORIES`), binary and list columns,
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Literal, cast
 import pyarrow as pa
 
 from weave_nb.charts._sql import quote_ident
+from weave_nb.quality._embedding import is_embedding_type
 from weave_nb.store import is_image_type
 
 if TYPE_CHECKING:
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_CATEGORIES", "Column", "Kind", "columns_to_compare", "field_paths", "resolve"]
 
-Kind = Literal["numeric", "categorical", "image"]
+Kind = Literal["numeric", "categorical", "image", "embedding"]
 
 #: Text and integer columns with at most this many distinct values are compared as categories.
 MAX_CATEGORIES = 50
@@ -97,7 +99,7 @@ def columns_to_compare(
     else:
         leaves = [(n, *resolve(schema, n)) for n in names]
         for name, _, kind in leaves:
-            if _base_kind(kind) is None:
+            if _base_kind(kind) is None and not is_embedding_type(kind):
                 raise ValueError(f"column {name!r} holds {kind} values, which drift cannot compare")
     counted = [(s, _base_kind(k) == "text") for _, s, k in leaves if _base_kind(k) in _COUNTED]
     distinct = _distinct(table, within, counted)
@@ -125,6 +127,8 @@ def columns_to_compare(
             columns.append(Column(name, sql, "categorical" if few else "numeric"))
         elif base is not None:
             columns.append(Column(name, sql, cast("Kind", base)))
+        elif is_embedding_type(kind):
+            columns.append(Column(name, sql, "embedding"))
     return columns
 
 

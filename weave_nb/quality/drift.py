@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from weave_nb.quality._categorical import compare_categorical
 from weave_nb.quality._columns import columns_to_compare
 from weave_nb.quality._comparison import Comparison
+from weave_nb.quality._embedding import compare_embedding
 from weave_nb.quality._image import compare_image
 from weave_nb.quality._numeric import compare_numeric
 from weave_nb.quality._windows import Window, count_windows, current_sql, window_sql
@@ -75,7 +76,8 @@ def drift(
     ``_timestamp`` or SQL filters; ``current`` defaults to the rows after a time
     reference's end, else to the rows outside the reference. ``columns`` defaults to
     every numeric, categorical and image column, nested fields included (see
-    :mod:`weave_nb.quality._columns`). Raises ``ValueError`` for an unknown column, a
+    :mod:`weave_nb.quality._columns`); an embedding (list of numbers) column is compared
+    when named. Raises ``ValueError`` for an unknown column, a
     window that is not valid SQL or holds no rows, and a column of mixed types.
     """
     import pandas as pd
@@ -92,6 +94,8 @@ def drift(
             found = {column.name: compare_numeric(table.sql, column.sql, ref, cur)}
         elif column.kind == "categorical":
             found = {column.name: compare_categorical(table.sql, column.sql, ref, cur)}
+        elif column.kind == "embedding":
+            found = {column.name: compare_embedding(table.sql, column.sql, ref, cur)}
         else:
             found = {
                 f"{column.name}.{part}": comparison

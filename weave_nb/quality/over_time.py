@@ -49,8 +49,9 @@ SCHEMA = pa.schema(
 def over_time_columns(
     table: StreamTable, reference: str, names: Sequence[str] | None
 ) -> list[Column]:
-    """The numeric and categorical columns among ``names`` (default: all), images left out."""
-    return [c for c in columns_to_compare(table, reference, names) if c.kind != "image"]
+    """The numeric and categorical columns among ``names`` (default: all)."""
+    columns = columns_to_compare(table, reference, names)
+    return [c for c in columns if c.kind in ("numeric", "categorical")]
 
 
 @dataclass(frozen=True)
