@@ -6,7 +6,9 @@ last ``window`` and calls ``callback(event)`` when it turns true, and again when
 clears. The condition is an aggregate SQL expression (one true/false answer for the
 window) checked at the call, so a typo raises ``ValueError`` there rather than failing
 later in the thread; a condition may also be a function ``(table, where) -> bool``, such
-as :func:`drift_condition`.
+as :func:`drift_condition`. A window without rows never fires (an aggregate over no rows
+is NULL): a watch waits for traffic rather than alerting on silence; watch silence with
+``count(*) = 0`` over a table that always has rows in the window, or a condition function.
 
 A condition that fails while watching (a column dropped from a rewritten table, a failing
 function) is reported once as a warning and its watch stops; an exception raised by the
