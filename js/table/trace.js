@@ -49,6 +49,10 @@ export class TracePanel {
     this.loading = new Set();
     /** @type {unknown} */
     this.selectedId = null;
+    /** Place of the selected call in the outline, when known (for the arrow keys). */
+    this.selectedIndex = -1;
+    /** A call picked before its block arrived: picked when it does. */
+    this.pending = -1;
     /** Bumped on open/close so late replies never fill a newer trace. */
     this.opened = 0;
     /** @type {string[]} object URLs of the detail's images */
@@ -61,7 +65,7 @@ export class TracePanel {
     this.axis = h("div", { class: "wnb-trace-axis" });
     this.layer = h("div", { class: "wnb-trace-layer", role: "rowgroup" });
     this.body = h("div", { class: "wnb-trace-body" }, [this.layer]);
-    this.scroller = h("div", { class: "wnb-trace-spans", role: "tree" }, [
+    this.scroller = h("div", { class: "wnb-trace-spans", role: "tree", tabindex: 0, "aria-label": "calls of the trace" }, [
       h("div", { class: "wnb-trace-header" }, [h("div", { class: "wnb-trace-header-name" }, "call"), this.axis]),
       this.body,
     ]);
@@ -76,6 +80,7 @@ export class TracePanel {
     resize.observe(this.scroller);
     signal.addEventListener("abort", () => resize.disconnect());
     listen(this.layer, "click", (e) => this.onClick(e), signal);
+    listen(this.scroller, "keydown", (e) => this.onKey(e), signal);
     signal.addEventListener("abort", () => this.close());
   }
 
@@ -97,7 +102,8 @@ export class TracePanel {
     this.element.hidden = false;
     this.element.setAttribute("data-trace-id", String(msg.trace_id));
     if (!sameTrace) this.scroller.scrollTop = 0;
-    if (typeof msg.index === "number") this.reveal(msg.index);
+    this.selectedIndex = typeof msg.index === "number" ? msg.index : -1;
+    if (this.selectedIndex >= 0) this.reveal(this.selectedIndex);
     void this.select(rowId);
   }
 
@@ -150,6 +156,7 @@ export class TracePanel {
     this.totalMs = msg.total_ms;
     this.version = Math.max(this.version, msg.version);
     this.blocks.set(msg.offset, spans);
+    if (this.pending >= msg.offset && this.pending < msg.offset + spans.length) this.pick(this.pending);
     this.element.setAttribute("data-span-count", String(msg.total));
     const id = String(this.traceId);
     this.title.textContent = `trace ${id.length > 20 ? `${id.slice(0, 20)}…` : id} · ${msg.total} call${
@@ -205,7 +212,7 @@ export class TracePanel {
     this.layer.style.transform = `translateY(${range.top}px)`;
     /** @type {HTMLElement[]} */
     const rows = [];
-    for (let i = range.first; i < range.first + range.count; i++) rows.push(this.spanElement(this.span(i)));
+    for (let i = range.first; i < range.first + range.count; i++) rows.push(this.spanElement(this.span(i), i));
     this.layer.replaceChildren(...rows);
   }
 
@@ -225,8 +232,8 @@ export class TracePanel {
     );
   }
 
-  /** @param {Row | undefined} span */
-  spanElement(span) {
+  /** @param {Row | undefined} span @param {number} index */
+  spanElement(span, index) {
     if (!span) return h("div", { class: "wnb-span wnb-loading" }, [h("span", { class: "wnb-skeleton" })]);
     const failed = span.status === "error";
     const depth = Number(span.depth ?? 0);
@@ -240,6 +247,7 @@ export class TracePanel {
         "aria-level": depth + 1,
         "aria-selected": String(selected),
         "data-span-id": String(span._id),
+        "data-index": index,
         "data-depth": depth,
       },
       [
@@ -262,13 +270,35 @@ export class TracePanel {
   /** @param {MouseEvent} event */
   onClick(event) {
     const item = /** @type {Element} */ (event.target).closest("[data-span-id]");
-    const id = item?.getAttribute("data-span-id");
-    if (id === null || id === undefined) return;
-    // The element holds the id as text; ask by the row's own value (an int stays an int).
-    for (const spans of this.blocks.values()) {
-      const span = spans.find((s) => String(s._id) === id);
-      if (span) void this.select(toJsonValue(span._id));
+    const index = Number(item?.getAttribute("data-index") ?? -1);
+    this.pick(index);
+  }
+
+  /**
+   * Select the call at `index` of the outline (if loaded) and keep it in view.
+   * @param {number} index
+   */
+  pick(index) {
+    if (index < 0 || index >= this.total) return;
+    const span = this.span(index);
+    this.pending = span ? -1 : index;
+    if (!span) {
+      this.reveal(index); // its block loads as the view draws, then it is picked
+      return;
     }
+    this.selectedIndex = index;
+    this.reveal(index);
+    // Ask by the row's own id value (an int stays an int), not the element's text.
+    void this.select(toJsonValue(span._id));
+  }
+
+  /** Arrow keys move the selection through the calls, Home/End jump to the ends. @param {KeyboardEvent} event */
+  onKey(event) {
+    const moves = { ArrowDown: this.selectedIndex + 1, ArrowUp: this.selectedIndex - 1, Home: 0, End: this.total - 1 };
+    const next = moves[/** @type {keyof typeof moves} */ (event.key)];
+    if (next === undefined) return;
+    event.preventDefault();
+    this.pick(Math.max(0, Math.min(this.total - 1, next)));
   }
 
   /**

@@ -85,6 +85,9 @@ def test_clicking_a_row_opens_its_trace_tree_waterfall_and_details(nb: NotebookP
     expect(detail.locator('[data-field="session_id"]')).to_contain_text("user-42")
     nb.screenshot("trace-chain", widget)
 
+    trace.locator(".wnb-trace-spans").press("ArrowDown")  # the keys walk through the calls
+    expect(spans.nth(1)).to_have_attribute("aria-selected", "true")
+    expect(detail.locator('[data-field="name"]')).to_contain_text("retrieve")
     spans.nth(2).click()
     expect(detail.locator('[data-field="total_tokens"]')).to_contain_text("128")
     expect(detail.locator('[data-field="model"]')).to_contain_text("gpt-4o")
@@ -128,6 +131,10 @@ def test_a_thousand_span_trace_opens_windowed(nb: NotebookPage) -> None:
     last = trace.locator("[data-span-id]").last
     expect(last).to_have_attribute("data-depth", "2")
     expect(last.locator(".wnb-span-label")).to_have_text("tool 332b")
+    trace.locator(".wnb-trace-spans").press("Home")
+    expect(trace.locator('[data-span-id="root"]')).to_have_attribute("aria-selected", "true")
+    trace.locator(".wnb-trace-spans").press("End")
+    expect(trace.locator('[data-span-id="k332b"]')).to_have_attribute("aria-selected", "true")
     assert trace.locator("[data-span-id]").count() < 40
 
     # A call deep in the trace, clicked in the table, is scrolled into view and selected.
