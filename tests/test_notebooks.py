@@ -11,7 +11,7 @@ import pytest
 from nbclient import NotebookClient
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-NAMES = ("quickstart", "monitor_llm", "digits_feedback")
+NAMES = ("quickstart", "monitor_llm", "digits_feedback", "drift")
 
 Executed = tuple[Any, Path]
 
@@ -72,10 +72,14 @@ def test_notebook_runs_offline(name: str, executed: Callable[[str], Executed]) -
     ("name", "title", "panels"),
     [
         # Seeded for a monitor table: calls, latency, error rate, feedback over time (thumbs),
-        # plus two added panels.
-        ("monitor_llm", "LLM calculator", 6),
-        # The same with a second feedback field (verdict), plus two added panels.
-        ("digits_feedback", "Digits classifier", 7),
+        # drift (the table has over 200 rows), plus two added panels.
+        ("monitor_llm", "LLM calculator", 7),
+        # Its agent part: calls, latency, error rate, tokens and cost by model, feedback.
+        ("monitor_llm", "Agent traces", 6),
+        # The same with a second feedback field (verdict), drift, plus two added panels.
+        ("digits_feedback", "Digits classifier", 8),
+        # Calls, latency, error rate, accuracy from `correct`, drift of inputs and outputs.
+        ("drift", "Digits under drift", 5),
     ],
 )
 def test_boards_of_the_notebooks(
@@ -83,10 +87,15 @@ def test_boards_of_the_notebooks(
 ) -> None:
     notebook, _ = executed(name)
     boards = [m for m in widget_models(notebook) if "panels" in m and "table_widget" in m]
-    assert [board["title"] for board in boards] == [title]
-    board = boards[0]
+    assert title in [board["title"] for board in boards]
+    board = next(board for board in boards if board["title"] == title)
     assert len(board["panels"]) == panels
     assert {stat["label"] for stat in board["stats"]} >= {"calls", "error rate", "p50 latency"}
+    if title == "Agent traces":  # LLM calls with prices: the header sums their cost
+        assert "total cost" in {stat["label"] for stat in board["stats"]}
+    if name == "drift":  # the noisy camera moved the inputs: the header says so
+        drifted = next(stat for stat in board["stats"] if stat["label"] == "drifted")
+        assert drifted["tone"] == "bad"
     models = notebook.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     panels_state = [models[ref.removeprefix("anywidget:")]["state"] for ref in board["panels"]]
     # Every feedback field the table offers has a panel: a chart, or a note saying how to

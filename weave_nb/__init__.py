@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ._config import init
 from .monitor import MonitoredFunction, Record, current_record, monitor, monitoring
 from .store import Image, StreamTable, open_table
+from .tracing import current_session, session
 
 if TYPE_CHECKING:
     from .widgets import Board, Chart, TableWidget
@@ -24,10 +25,12 @@ __all__ = [
     "StreamTable",
     "TableWidget",
     "current_record",
+    "current_session",
     "init",
     "monitor",
     "monitoring",
     "open_table",
+    "session",
 ]
 __version__ = "0.1.0"
 

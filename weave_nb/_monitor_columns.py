@@ -19,7 +19,9 @@ import pyarrow as pa
 
 from weave_nb.store import rows_to_columns, struct_column
 
+from ._config import SETTINGS
 from ._monitor_bind import Bind, ColumnBind
+from ._redact import REDACTED, Redactor
 
 __all__ = ["FAILURE_FIELDS", "CallColumns", "CallPayload"]
 
@@ -45,7 +47,7 @@ _NO_KWARGS: dict[str, Any] = {}
 class CallColumns:
     """Builder of the monitor's columns for a batch of calls of one function."""
 
-    __slots__ = ("_attributes", "_bind", "_bind_columns", "_name")
+    __slots__ = ("_attributes", "_bind", "_bind_columns", "_name", "_redactor", "_sessions")
 
     def __init__(
         self,
@@ -53,11 +55,17 @@ class CallColumns:
         bind: Bind,
         bind_columns: ColumnBind | None,
         attributes: Mapping[str, Any],
+        redactor: Redactor | None = None,
+        *,
+        sessions: bool = False,
     ) -> None:
         self._name = name
         self._bind = bind
         self._bind_columns = bind_columns
         self._attributes = dict(attributes)
+        self._redactor = redactor
+        self._sessions = sessions
+        """Whether payloads end with a session id (calls inside ``wnb.session()``)."""
 
     def __call__(self, calls: list[CallPayload]) -> dict[str, Any]:
         n = len(calls)
@@ -74,6 +82,11 @@ class CallColumns:
             fields = rows_to_columns(
                 [bind(a, k or _NO_KWARGS) for a, k in zip(args, kwargs, strict=True)]
             )
+        # Redaction and size limits run here, in the flusher, so the caller never pays for them.
+        redactor = SETTINGS.redactor.merged(self._redactor)
+        if redactor.active:
+            fields = _redacted_columns(fields, redactor)
+            outputs = _cut_column(outputs, redactor)
         start_ns = np.fromiter(starts, np.int64, n)
         elapsed_ns = np.fromiter(took, np.int64, n)
         columns: dict[str, Any] = {
@@ -91,6 +104,31 @@ class CallColumns:
             "trace_id": traces,
             "parent_id": parents,
         }
+        if self._sessions:
+            columns["session_id"] = list(map(itemgetter(9), calls))
         for key, value in self._attributes.items():
             columns[key] = [value] * n
         return columns
+
+
+def _redacted_columns(fields: dict[str, list[Any]], redactor: Redactor) -> dict[str, list[Any]]:
+    return {
+        name: [REDACTED] * len(values) if redactor.secret(name) else _cut_column(values, redactor)
+        for name, values in fields.items()
+    }
+
+
+def _cut_column(values: list[Any], redactor: Redactor) -> list[Any]:
+    """Plain scalars of one column with oversized text and bytes cut."""
+    limit = (redactor.max_value_bytes or 0) // 4
+    if not limit:
+        return values
+    kinds = set(map(type, values))  # C loops: columns of numbers cost next to nothing
+    if (str not in kinds and bytes not in kinds) or max(
+        len(v) for v in values if type(v) in _SIZED
+    ) <= limit:
+        return values
+    return [redactor(v) for v in values]
+
+
+_SIZED = (str, bytes)

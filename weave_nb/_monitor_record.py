@@ -24,6 +24,8 @@ from typing import Any, Protocol
 # first-out, so unfinished records are logged before the store closes its tables.
 import weave_nb.store  # noqa: F401
 
+from .tracing._session import SESSION, STATE
+
 __all__ = [
     "CURRENT",
     "NON_RECORDING",
@@ -202,6 +204,19 @@ class Record:
         else:
             self.trace_id = parent.trace_id
             self.parent_id = parent.id
+        if STATE.hooked:  # sessions or OpenTelemetry in use: one flag read when not
+            self._link(parent)
+
+    def _link(self, parent: Record | None) -> None:
+        """Adopt an enclosing OpenTelemetry span as parent, and the current session."""
+        external = STATE.external_parent
+        if parent is None and external is not None:
+            links = external()
+            if links is not None:
+                self.trace_id, self.parent_id = links
+        session_id = SESSION.get()
+        if session_id is not None:
+            self._data = {"session_id": session_id}
 
     # -- public API ----------------------------------------------------------
 
@@ -297,6 +312,11 @@ class Record:
             self._call = (args, kwargs, output, error, start_ns, elapsed_ns)
             _PENDING[self.id] = self  # type: ignore[index]
         _ensure_exit_hook(sink)
+
+    def prepare_exit(self) -> None:
+        """Open the table now, so this call's row can be written at exit (no thread starts then)."""
+        if self._sink is not None:
+            self._sink.prepare_exit()
 
     def take_data(self) -> dict[str, Any] | None:
         """Hand over the data added so far (the row is being written)."""

@@ -12,16 +12,24 @@ when they are created; generators record the delay to their first item as
 monitored function's ``reduce``). Values sent or thrown into a monitored
 generator are forwarded to the wrapped one, as ``yield from`` would. A
 generator closed before it was ever started did not run, and logs no row.
+
+A generator the consumer stops before it is exhausted — ``close()``, ``break``,
+garbage collection, or still suspended when the interpreter exits — is logged
+the same way, sync or async: ``status="success"``, the items yielded so far as
+the output, and ``stopped_early=True``. Those still suspended at exit are
+logged by an exit hook that runs before the store's final flush (their tables
+are opened when they start, never during shutdown), so exit never waits on them.
 """
 
 from __future__ import annotations
 
+import atexit
 import inspect
 from collections.abc import AsyncGenerator, Callable, Coroutine, Generator
 from time import perf_counter_ns, time_ns
 from typing import Any
 
-from ._monitor_record import CURRENT, Record
+from ._monitor_record import CURRENT, Record, finish_pending
 
 __all__ = ["Runner", "runner_for"]
 
@@ -110,14 +118,58 @@ class _Clock:
         record.set_field("first_item_ms", self.elapsed_ns() / 1e6)
 
 
+STOPPED_EARLY = "stopped_early"
+"""Column set to ``True`` on the row of a generator stopped before it was exhausted."""
+
+_OPEN: dict[Record, tuple[tuple[Any, ...], dict[str, Any], list[Any], _Clock]] = {}
+"""Generator calls started and not ended yet: what their rows are built from."""
+
+
+def _opened(
+    record: Record, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[list[Any], _Clock]:
+    """A generator's body starts: open its table now (not during shutdown) and track it."""
+    record.prepare_exit()
+    items: list[Any] = []
+    clock = _Clock()
+    _OPEN[record] = (args, kwargs, items, clock)
+    return items, clock
+
+
+def _end(
+    record: Record,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    items: list[Any],
+    error: BaseException | None,
+    clock: _Clock,
+    early: bool = False,
+) -> None:
+    """Log a generator's row once, however many ways it ends (exit hook, then finaliser)."""
+    if _OPEN.pop(record, None) is None:
+        return
+    if early:
+        record.set_field(STOPPED_EARLY, True)
+    record.end(args, kwargs, items, error, clock.start_ns, clock.elapsed_ns())
+
+
+def end_open_generators() -> None:
+    """Log every generator still suspended (runs at exit, before the store's final flush)."""
+    for record, (args, kwargs, items, clock) in list(_OPEN.items()):
+        _end(record, args, kwargs, items, None, clock, early=True)
+    finish_pending()  # records of auto_log=False functions ended just now
+
+
+atexit.register(end_open_generators)
+
+
 def _drive_generator(
     record: Record,
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
     inner: Generator[Any, Any, Any],
 ) -> Generator[Any, Any, Any]:
-    clock = _Clock()
-    items: list[Any] = []
+    items, clock = _opened(record, args, kwargs)
     sent: Any = None
     thrown: BaseException | None = None
     while True:
@@ -125,10 +177,10 @@ def _drive_generator(
         try:
             item = inner.send(sent) if thrown is None else inner.throw(thrown)
         except StopIteration as stop:
-            record.end(args, kwargs, items, None, clock.start_ns, clock.elapsed_ns())
+            _end(record, args, kwargs, items, None, clock)
             return stop.value
         except BaseException as error:
-            record.end(args, kwargs, items, error, clock.start_ns, clock.elapsed_ns())
+            _end(record, args, kwargs, items, error, clock)
             raise
         finally:
             CURRENT.reset(token)
@@ -138,8 +190,10 @@ def _drive_generator(
         try:
             sent, thrown = (yield item), None
         except GeneratorExit:  # the consumer stopped early: close the inner one, keep the items
-            inner.close()
-            record.end(args, kwargs, items, None, clock.start_ns, clock.elapsed_ns())
+            try:
+                inner.close()
+            finally:
+                _end(record, args, kwargs, items, None, clock, early=True)
             raise
         except BaseException as error:
             sent, thrown = None, error
@@ -151,8 +205,7 @@ async def _drive_async_generator(
     kwargs: dict[str, Any],
     inner: AsyncGenerator[Any, Any],
 ) -> AsyncGenerator[Any, Any]:
-    clock = _Clock()
-    items: list[Any] = []
+    items, clock = _opened(record, args, kwargs)
     sent: Any = None
     thrown: BaseException | None = None
     while True:
@@ -160,10 +213,10 @@ async def _drive_async_generator(
         try:
             item = await (inner.asend(sent) if thrown is None else inner.athrow(thrown))
         except StopAsyncIteration:
-            record.end(args, kwargs, items, None, clock.start_ns, clock.elapsed_ns())
+            _end(record, args, kwargs, items, None, clock)
             return
         except BaseException as error:
-            record.end(args, kwargs, items, error, clock.start_ns, clock.elapsed_ns())
+            _end(record, args, kwargs, items, error, clock)
             raise
         finally:
             CURRENT.reset(token)
@@ -173,8 +226,10 @@ async def _drive_async_generator(
         try:
             sent, thrown = (yield item), None
         except GeneratorExit:
-            await inner.aclose()
-            record.end(args, kwargs, items, None, clock.start_ns, clock.elapsed_ns())
+            try:
+                await inner.aclose()
+            finally:
+                _end(record, args, kwargs, items, None, clock, early=True)
             raise
         except BaseException as error:
             sent, thrown = None, error

@@ -34,8 +34,11 @@ __all__ = [
     "storable_variants",
 ]
 
-LOG_ERRORS = (TypeError, ValueError, OverflowError)
-"""What the store raises for a value it cannot hold."""
+LOG_ERRORS = (TypeError, ValueError, OverflowError, RecursionError)
+"""What the store raises for a value it cannot hold (a circular or too deeply nested one too)."""
+
+MAX_NESTING = 50
+"""Deepest nesting kept by the fallback; deeper (or circular) parts become stand-ins."""
 
 REPR_LIMIT = 500
 """Characters of ``repr`` kept for an unstorable value."""
@@ -117,18 +120,27 @@ def stand_in(value: Any) -> dict[str, Any]:
     }
 
 
-def _plain_only(value: Any) -> Any:
-    """``value`` with every part that is not plain data replaced by :func:`stand_in`."""
+def _plain_only(value: Any, active: tuple[int, ...] = ()) -> Any:
+    """``value`` with every part that is not plain data replaced by :func:`stand_in`.
+
+    ``active`` holds the ids of the containers being walked: a value containing
+    itself (or nested deeper than :data:`MAX_NESTING`) becomes a stand-in there.
+    """
     if value is None or isinstance(value, _PLAIN_LEAVES):
         return value
+    if id(value) in active or len(active) >= MAX_NESTING:
+        return stand_in(value)
+    inner = (*active, id(value))
     if isinstance(value, Mapping):
         if all(type(k) is str for k in value):
-            return {k: _plain_only(v) for k, v in value.items()}
+            return {k: _plain_only(v, inner) for k, v in value.items()}
         return stand_in(value)
     if isinstance(value, list | tuple | set | frozenset):
-        return [_plain_only(v) for v in value]
+        return [_plain_only(v, inner) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain_only(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {
+            f.name: _plain_only(getattr(value, f.name), inner) for f in dataclasses.fields(value)
+        }
     np = sys.modules.get("numpy")
     if np is not None and isinstance(value, np.ndarray | np.generic) and value.dtype != object:
         return value

@@ -52,11 +52,12 @@ import re
 import sys
 import threading
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, cast, overload
 
 from weave_nb.store import StreamTable
 
+from ._config import SETTINGS
 from ._monitor_bind import is_method, make_binder, make_column_binder
 from ._monitor_columns import FAILURE_FIELDS, CallColumns, CallPayload
 from ._monitor_record import (
@@ -68,6 +69,8 @@ from ._monitor_record import (
 )
 from ._monitor_run import runner_for
 from ._monitor_values import LOG_ERRORS, SCALARS, as_cell, exception_info, storable_variants
+from ._redact import REDACTED, Redactor
+from .tracing._usage import Prices, check_prices, usage_columns
 
 __all__ = [
     "BoundMonitoredFunction",
@@ -104,6 +107,7 @@ MONITOR_COLUMNS = frozenset(
 """Columns the monitor fills itself; ``attributes`` may not use these names."""
 
 _OWN_COLUMNS = MONITOR_COLUMNS - {"inputs", "output"} | {"_id"}
+_SESSION_ONLY = frozenset({"session_id"})  # the data a record holds inside wnb.session()
 _OWN_MODULES = ("weave_nb._monitor_run", __name__)
 _UTC = dt.timezone.utc
 _from_timestamp = dt.datetime.fromtimestamp
@@ -142,6 +146,9 @@ class MonitoredFunction(Generic[P, R]):
         reduce: Callable[[list[Any]], Any] | None,
         attributes: Mapping[str, Any],
         auto_log: bool,
+        session: Callable[[dict[str, Any]], Any] | None = None,
+        prices: Mapping[str, tuple[float, float]] | None = None,
+        redactor: Redactor | None = None,
     ) -> None:
         functools.update_wrapper(self, fn)
         self.name: str = getattr(fn, "__qualname__", None) or default_table_name(fn)
@@ -155,6 +162,9 @@ class MonitoredFunction(Generic[P, R]):
         self._postprocess = postprocess
         self._reduce = reduce
         self._attributes = dict(attributes)
+        self._session_of = session
+        self._prices = prices
+        self._redactor = redactor
         # Without preprocess, image arrays become cells while binding; with it, the
         # hook must see the caller's values, so conversion happens after it.
         self._bind = make_binder(
@@ -166,10 +176,12 @@ class MonitoredFunction(Generic[P, R]):
         self._defers = (
             preprocess is None
             and postprocess is None
+            and session is None
             and not self._collects
             and SCALARS.issuperset(map(type, self._attributes.values()))
         )
         self._write_deferred: Callable[[CallPayload], None] | None = None
+        self._write_in_session: Callable[[Any], None] | None = None
         self._lock = threading.Lock()
         self._warned: set[str] = set()
         if inspect.iscoroutinefunction(fn) and inspect.isfunction(fn):
@@ -274,36 +286,44 @@ class MonitoredFunction(Generic[P, R]):
         try:
             data = record.take_data()
             if (  # plain values cannot be refused or change later: build the row later
-                data is None
+                (data is None or data.keys() == _SESSION_ONLY)
                 and type(output) in SCALARS
                 and SCALARS.issuperset(map(type, args))
                 and (not kwargs or SCALARS.issuperset(map(type, kwargs.values())))
             ):
-                write = self._write_deferred or self._deferred_writer()
+                if data is None:
+                    write = self._write_deferred or self._deferred_writer()
+                else:  # inside wnb.session(): the payload carries the session id too
+                    write = self._write_in_session or self._deferred_writer(sessions=True)
                 if write is not None:
-                    write(
-                        (
-                            record.id,
-                            record.trace_id,
-                            record.parent_id,
-                            args,
-                            kwargs or None,
-                            output,
-                            # The traceback is read now: it gains the caller's frames later.
-                            None if error is None else _failure_fields(error),
-                            start_ns,
-                            elapsed_ns,
-                        )
+                    payload: tuple[Any, ...] = (
+                        record.id,
+                        record.trace_id,
+                        record.parent_id,
+                        args,
+                        kwargs or None,
+                        output,
+                        # The traceback is read now: it gains the caller's frames later.
+                        None if error is None else _failure_fields(error),
+                        start_ns,
+                        elapsed_ns,
                     )
+                    write(payload if data is None else (*payload, data["session_id"]))
                     return
             table = self.table if self._table is None else self._table
             failure = None if error is None else exception_info(error, _OWN_MODULES)
             inputs = self._bind(args, kwargs)
+            extra = self._derived(inputs, output, data)
             if self._preprocess is not None:
                 inputs = self._preprocessed(inputs)
             if self._collects or self._postprocess is not None or type(output) not in SCALARS:
                 output = self._logged_output(output)
             row = self._row(record, inputs, output, failure, start_ns, elapsed_ns, data)
+            if extra:
+                row.update(extra)
+            redactor = SETTINGS.redactor.merged(self._redactor)
+            if redactor.active:
+                row = self._redacted(row, redactor)
             try:
                 table.log(row)
             except LOG_ERRORS as refused:
@@ -311,21 +331,67 @@ class MonitoredFunction(Generic[P, R]):
         except Exception as error:  # the monitor must never fail the monitored call
             self._warn("log", f"could not log a call of {self.name}: {error!r}")
 
-    def _deferred_writer(self) -> Callable[[CallPayload], None] | None:
-        """The writer of rows built later, or ``None`` when hooks need rows built now."""
+    def _derived(
+        self, inputs: dict[str, Any], output: Any, data: Mapping[str, Any] | None
+    ) -> dict[str, Any] | None:
+        """Columns derived from the call: its session (``session=``), tokens and cost."""
+        extra: dict[str, Any] = {}
+        if self._session_of is not None:
+            try:
+                session_id = self._session_of(inputs)
+                if session_id is not None:
+                    extra["session_id"] = str(session_id)
+            except Exception as error:
+                self._hook_failed("session", error, "no session_id")
+        if type(output) not in SCALARS or data:
+            prices = self._prices if self._prices is not None else SETTINGS.prices
+            usage, problems = usage_columns(output, data, prices)
+            for problem in problems:
+                self._warn(
+                    f"usage: {problem}",
+                    f"{self.name}: {problem}; the row is logged with null there "
+                    "(reported once per function)",
+                )
+            extra.update(usage)
+        return extra
+
+    @staticmethod
+    def _redacted(row: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
+        """``row`` with secrets redacted and big values cut; the monitor's own fields are kept."""
+        out = {}
+        for key, value in row.items():
+            if key in _OWN_COLUMNS and key != "exception":
+                out[key] = value
+            elif redactor.secret(key):
+                out[key] = REDACTED
+            else:
+                out[key] = redactor(value)
+        return out
+
+    def _deferred_writer(self, *, sessions: bool = False) -> Callable[[Any], None] | None:
+        """The writer of rows built later, or ``None`` when hooks need rows built now.
+
+        Calls inside a session go through a writer of their own, whose payloads end
+        with the session id, so calls outside sessions pay nothing for them.
+        """
         if not self._defers:
             return None
         table = self.table
         with self._lock:
-            if self._write_deferred is None:
+            if (self._write_in_session if sessions else self._write_deferred) is None:
                 columns = CallColumns(
                     self.name,
                     self._bind,
                     make_column_binder(self.__wrapped__, skip_first=is_method(self.__wrapped__)),
                     self._attributes,
+                    self._redactor,
+                    sessions=sessions,
                 )
-                self._write_deferred = table.deferred_writer(columns)
-            return self._write_deferred
+                if sessions:
+                    self._write_in_session = table.deferred_writer(columns)
+                else:
+                    self._write_deferred = table.deferred_writer(columns)
+            return self._write_in_session if sessions else self._write_deferred
 
     def _row(
         self,
@@ -360,6 +426,9 @@ class MonitoredFunction(Generic[P, R]):
         """Append data to an already logged row; never raises."""
         try:
             write = functools.partial(self.table.annotate, record.id)
+            redactor = SETTINGS.redactor.merged(self._redactor)
+            if redactor.active:  # data added after the call is redacted like the row
+                data = redactor.row(data)
             try:
                 write(data)
             except LOG_ERRORS as refused:
@@ -499,6 +568,9 @@ def monitor(
     reduce: Callable[[list[Any]], Any] | None = None,
     attributes: Mapping[str, Any] | None = None,
     auto_log: bool = True,
+    session: Callable[[dict[str, Any]], Any] | None = None,
+    prices: Prices | None = None,
+    redact: Iterable[str] | None = None,
 ) -> Callable[[Callable[P, R]], MonitoredFunction[P, R]]: ...
 
 
@@ -513,6 +585,9 @@ def monitor(
     reduce: Callable[[list[Any]], Any] | None = None,
     attributes: Mapping[str, Any] | None = None,
     auto_log: bool = True,
+    session: Callable[[dict[str, Any]], Any] | None = None,
+    prices: Prices | None = None,
+    redact: Iterable[str] | None = None,
 ) -> Any:
     """Decorator logging every call of the function to a StreamTable.
 
@@ -531,6 +606,13 @@ def monitor(
         auto_log: write each row when its call ends; with ``False`` the row is
             written by :meth:`Record.finish` (e.g. once feedback arrived), or at
             interpreter exit for records never finished.
+        session: ``inputs dict -> session id`` deriving the call's ``session_id``
+            from its bound arguments (e.g. ``lambda inputs: inputs["user_id"]``);
+            otherwise a call inside ``with wnb.session(...)`` gets that block's id.
+        prices: USD per 1M tokens per model, for the ``cost_usd`` of calls whose
+            result carries token usage (default: :func:`weave_nb.init`'s ``prices``).
+        redact: argument and field names (or globs) whose values are stored as
+            ``"[REDACTED]"``, at any depth, on top of :func:`weave_nb.init`'s ``redact``.
 
     Works on functions, methods (put ``@staticmethod``/``@classmethod`` above
     it), ``async def`` functions, generators and async generators.
@@ -552,6 +634,10 @@ def monitor(
         if hook is not None and not callable(hook):
             raise TypeError(f"monitor({hook_name}=...) must be callable, got {type(hook).__name__}")
     static = _check_attributes(attributes)
+    if session is not None and not callable(session):
+        raise TypeError(f"monitor(session=...) must be callable, got {type(session).__name__}")
+    price_table = check_prices(prices)
+    redactor = None if redact is None else Redactor(redact)
     if not isinstance(auto_log, bool):
         raise TypeError(f"monitor(auto_log=...) must be a bool, got {type(auto_log).__name__}")
 
@@ -571,6 +657,9 @@ def monitor(
             reduce=reduce,
             attributes=static,
             auto_log=auto_log,
+            session=session,
+            prices=price_table,
+            redactor=redactor,
         )
 
     return decorate

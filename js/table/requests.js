@@ -46,7 +46,7 @@ export class Requests {
   }
 
   /**
-   * Send an image or cell request and wait for its reply (or error).
+   * Send an image, cell, trace or span request and wait for its reply (or error).
    * @param {Record<string, unknown>} message
    * @returns {Promise<Reply>}
    */
@@ -70,7 +70,7 @@ export class Requests {
    */
   resolve(msg, buffers) {
     const waiter = this.waiters.get(msg.request);
-    if (!waiter || !["image", "cell", "error"].includes(msg.type)) return false;
+    if (!waiter || !["image", "cell", "trace", "span", "error"].includes(msg.type)) return false;
     waiter({ msg, buffers });
     return true;
   }

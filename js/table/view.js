@@ -10,6 +10,7 @@ import { changeAnnotation, clickAnnotation, feedbackCell } from "./feedback.js";
 import { Requests } from "./requests.js";
 import { placeholderRow, rowElement, Thumbnails } from "./rows.js";
 import { Toolbar } from "./toolbar.js";
+import { TracePanel } from "./trace.js";
 import { bodyHeight, fetchRange, isAtBottom, visibleRange, WindowCache } from "./windows.js";
 import css from "./table.css";
 
@@ -93,10 +94,10 @@ class TableView {
       signal,
     );
     this.columnsMenu = new ColumnsMenu((name, hide) => this.setHidden(name, hide), signal);
-    this.detail = new Detail(
-      (message) => this.requests.ask({ ...message, row_id: toJsonValue(message.row_id) }),
-      signal,
-    );
+    /** @type {import("./detail.js").Ask} */
+    const ask = (message) => this.requests.ask({ ...message, row_id: toJsonValue(message.row_id) });
+    this.detail = new Detail(ask, signal);
+    this.trace = new TracePanel(ask, signal);
     this.header = h("div", { class: "wnb-header", role: "row" });
     this.layer = h("div", { class: "wnb-layer", role: "rowgroup" });
     this.body = h("div", { class: "wnb-body" }, [this.layer]);
@@ -106,6 +107,7 @@ class TableView {
     this.root = h("div", { class: "wnb-table", "data-weave-nb": "table", "data-total-rows": "0" }, [
       this.toolbar.element(this.columnsMenu.element),
       this.scroller,
+      this.trace.element,
       this.detail.element,
     ]);
     el.append(this.root);
@@ -280,6 +282,7 @@ class TableView {
       this.loaded = true;
     }
     if (this.following) this.stickToTail();
+    this.trace.refresh(msg.version);
     this.schedule();
   }
 
@@ -474,6 +477,8 @@ class TableView {
       void this.detail.showCell(row, column, cell.hasAttribute("data-cut"));
     }
     this.save("selected_id", toJsonValue(row._id));
+    // Rows of traced calls (@monitor, OpenTelemetry spans) open their trace below the table.
+    if (this.model.get("columns").some((c) => c.name === "trace_id")) void this.trace.open(row._id);
   }
 
   /** @param {Event} event */

@@ -271,7 +271,7 @@ def test_clicking_the_error_spike_filters_the_table(nb: NotebookPage) -> None:
 @pytest.mark.frontends("lab")
 @pytest.mark.parametrize(
     ("name", "boards", "charts"),
-    [("quickstart", 0, 3), ("monitor_llm", 1, 6), ("digits_feedback", 1, 7)],
+    [("quickstart", 0, 3), ("monitor_llm", 2, 13), ("digits_feedback", 1, 8)],
 )
 def test_example_notebook(nb: NotebookPage, name: str, boards: int, charts: int) -> None:
     nb.open_copy(NOTEBOOKS / f"{name}.ipynb")

@@ -4,30 +4,41 @@
 ``table.chart(...)``; a callable builds a :class:`~weave_nb.charts.custom.Custom` chart. The
 widgets in :mod:`weave_nb.widgets` run a kind whenever the table changes and send its small
 result to the browser.
+
+Names are loaded on first use, so that importing a helper module of this package (the SQL
+helpers ``t.drift()`` and watches use) does not import altair, which takes seconds.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from weave_nb.charts._kind import AggregateChart, ChartKind, Rendered, Scope, Selection
-from weave_nb.charts._spec import DATA_NAME
-from weave_nb.charts.custom import Custom
-from weave_nb.charts.distribution import Counts, Histogram
-from weave_nb.charts.timeseries import ErrorRate, Feedback, Latency, Mean, Volume
+if TYPE_CHECKING:
+    from weave_nb.charts._kind import AggregateChart, ChartKind, Rendered, Scope, Selection
+    from weave_nb.charts._registry import KINDS, make_kind
+    from weave_nb.charts._spec import DATA_NAME
+    from weave_nb.charts.custom import Custom
+    from weave_nb.charts.distribution import Counts, Histogram
+    from weave_nb.charts.drift import Compare, Drift
+    from weave_nb.charts.quality import Quality
+    from weave_nb.charts.timeseries import ErrorRate, Feedback, Latency, Mean, Volume
 
 __all__ = [
     "DATA_NAME",
     "KINDS",
     "AggregateChart",
     "ChartKind",
+    "Compare",
     "Counts",
     "Custom",
+    "Drift",
     "ErrorRate",
     "Feedback",
     "Histogram",
     "Latency",
     "Mean",
+    "Quality",
     "Rendered",
     "Scope",
     "Selection",
@@ -35,33 +46,31 @@ __all__ = [
     "make_kind",
 ]
 
-#: Built-in kinds by the name ``table.chart(name, ...)`` takes.
-KINDS: dict[str, type[ChartKind]] = {
-    kind.name: kind for kind in (Volume, Latency, ErrorRate, Mean, Histogram, Counts, Feedback)
+_WHERE = {
+    "AggregateChart": "_kind",
+    "ChartKind": "_kind",
+    "Rendered": "_kind",
+    "Scope": "_kind",
+    "Selection": "_kind",
+    "DATA_NAME": "_spec",
+    "Custom": "custom",
+    "Counts": "distribution",
+    "Histogram": "distribution",
+    "Compare": "drift",
+    "Drift": "drift",
+    "Quality": "quality",
+    "ErrorRate": "timeseries",
+    "Feedback": "timeseries",
+    "Latency": "timeseries",
+    "Mean": "timeseries",
+    "Volume": "timeseries",
+    "KINDS": "_registry",
+    "make_kind": "_registry",
 }
 
 
-def make_kind(kind: str | ChartKind | Any, **options: Any) -> ChartKind:
-    """The chart kind for ``kind``: a built-in name, a ready :class:`ChartKind`, or a function.
-
-    A function receives a pandas DataFrame of recent rows and returns an altair chart
-    (``options`` are ``window=`` / ``rows=``, see :mod:`weave_nb.charts.custom`).
-    """
-    if isinstance(kind, ChartKind):
-        if options:
-            raise TypeError(f"options {sorted(options)} given with a ready chart kind {kind!r}")
-        return kind
-    if isinstance(kind, str):
-        cls = KINDS.get(kind)
-        if cls is None:
-            raise ValueError(f"unknown chart kind {kind!r}; choose from {sorted(KINDS)}")
-        try:
-            return cls(**options)
-        except TypeError as error:
-            raise TypeError(f"chart kind {kind!r}: {error}") from None
-    if callable(kind):
-        return Custom(kind, **options)
-    raise TypeError(
-        f"chart kind must be a name among {sorted(KINDS)}, a ChartKind or a function "
-        f"DataFrame -> altair chart, got {type(kind).__name__}"
-    )
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'weave_nb.charts' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"weave_nb.charts.{module}"), name)

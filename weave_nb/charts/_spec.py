@@ -9,6 +9,8 @@ from typing import Any, Final
 
 import altair as alt
 
+from weave_nb.charts._outcomes import BAD_VALUES, GOOD_VALUES
+
 __all__ = [
     "BAD",
     "DATA_NAME",
@@ -59,15 +61,6 @@ NEUTRAL = (
     "#ff9da6",
     "#9467bd",
     "#17becf",
-)
-
-# Lower-cased values whose meaning is an outcome, wherever they show up: feedback labels,
-# thumbs, statuses.
-_GOOD_VALUES = frozenset(
-    {"up", "👍", "right", "correct", "success", "ok", "good", "true", "yes", "pass", "passed"}
-)
-_BAD_VALUES = frozenset(
-    {"down", "👎", "wrong", "incorrect", "error", "errors", "bad", "false", "no", "fail", "failed"}
 )
 
 #: Ticks at most this many per time axis; with the tick spacing it fixes the label format.
@@ -145,9 +138,9 @@ def time_x(axis: TimeAxis, *, span: bool = True) -> dict[str, Any]:
 def value_color(value: object) -> str | None:
     """Green if ``value`` reads as a good outcome, red if a bad one, else None."""
     text = str(value).strip().lower()
-    if text in _GOOD_VALUES:
+    if text in GOOD_VALUES:
         return GOOD
-    if text in _BAD_VALUES:
+    if text in BAD_VALUES:
         return BAD
     return None
 

@@ -20,6 +20,7 @@ import pyarrow as pa
 from weave_nb.charts._kind import ChartKind
 from weave_nb.charts._sql import quote_ident
 from weave_nb.charts.distribution import Counts
+from weave_nb.charts.seed_tokens import token_panels
 from weave_nb.charts.timeseries import ErrorRate, Feedback, Latency, Mean, Volume
 
 if TYPE_CHECKING:
@@ -54,9 +55,13 @@ def seed_panels(
     board's table widget write (👍/👎, and a choice box per label field); monitor boards
     chart each of them over time.
     """
+    # Imported here: seed_quality builds on this module's is_monitor_table.
+    from weave_nb.charts.seed_quality import quality_panels
+
     schema = table.schema
     if is_monitor_table(schema):
         panels: list[ChartKind] = [Volume(title="Calls"), Latency("latency_ms"), ErrorRate()]
+        panels += token_panels(schema)  # tokens and cost of LLM calls, when logged
         if thumbs is not None:
             hint = "No feedback yet — use 👍/👎 in the table below"
             panels.append(Feedback(thumbs, title="Feedback over time", empty_text=hint))
@@ -64,7 +69,7 @@ def seed_panels(
             Feedback(field, empty_text=f"No {field} yet — choose one in the table below")
             for field in labels
         ]
-        return panels
+        return panels + quality_panels(table, thumbs)
     panels = [Volume()]
     user = [f for f in schema if not f.name.startswith("_")]
     for field in user:
@@ -72,7 +77,7 @@ def seed_panels(
             duration = _DURATION.search(field.name)
             panels.append(Latency(field.name) if duration else Mean(field.name))
     panels += [Counts(name) for name in _categorical(table, user)]
-    return panels[:MAX_PANELS]
+    return panels[:MAX_PANELS] + quality_panels(table, thumbs)
 
 
 def _is_number(kind: pa.DataType) -> bool:

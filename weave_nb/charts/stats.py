@@ -1,4 +1,4 @@
-"""Header statistics of a monitor board: calls, error rate, latency percentiles, feedback."""
+"""Header statistics of a monitor board: calls, error rate, latency percentiles, cost, feedback."""
 
 from __future__ import annotations
 
@@ -53,6 +53,9 @@ def monitor_stats(
             f"count(*) FILTER (WHERE {field} = 'up')",
             f"count(*) FILTER (WHERE {field} = 'down')",
         ]
+    with_cost = "cost_usd" in names  # LLM calls with prices (weave_nb.tracing)
+    if with_cost:
+        parts.append(f"sum({quote_ident('cost_usd')})")
     counted = {name: list(choices) for name, choices in (labels or {}).items() if name in names}
     for name, choices in counted.items():
         field = quote_ident(name)
@@ -73,6 +76,9 @@ def monitor_stats(
         Stat("p95 latency", _ms(p95)),
     ]
     rest = values[4:]
+    if with_cost:
+        stats.append(Stat("total cost", _usd(rest[0])))
+        rest = rest[1:]
     if with_thumbs:
         stats.append(Stat("feedback", f"👍 {rest[0]:,}  👎 {rest[1]:,}"))
         rest = rest[2:]
@@ -82,6 +88,12 @@ def monitor_stats(
         text = "  ".join(f"{choice} {n:,}" for choice, n in zip(choices, counts, strict=True))
         stats.append(Stat(name, text))
     return stats
+
+
+def _usd(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"${value:,.2f}" if value >= 1 else f"${value:.4f}"
 
 
 def _percent(value: float | None) -> str:

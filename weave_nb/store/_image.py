@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     import numpy as np
     from PIL.Image import Image as PILImage
 
-__all__ = ["IMAGE_METADATA", "IMAGE_TYPE", "Image", "is_image_type"]
+__all__ = ["IMAGE_METADATA", "IMAGE_TYPE", "MODE_KEY", "PNG_MODES", "Image", "is_image_type"]
 
 IMAGE_TYPE = pa.struct(
     [
@@ -23,6 +23,14 @@ IMAGE_TYPE = pa.struct(
 """Arrow type of an image cell: PNG bytes plus pixel size, readable by any Arrow/Parquet tool."""
 
 IMAGE_METADATA = {b"weave_nb.type": b"image"}
+
+PNG_MODES = frozenset({"1", "L", "LA", "P", "RGB", "RGBA", "I;16"})
+"""PIL modes stored as they are; every other mode is converted (see ``_storable``)."""
+
+MODE_KEY = "weave_nb.mode"
+"""PNG text chunk holding the PIL mode an image was logged in, when it was converted."""
+
+_EXACT_TWIN = {"La": "LA", "RGBa": "RGBA", "PA": "RGBA", "I;16B": "I;16"}
 
 
 def is_image_type(type_: pa.DataType) -> bool:
@@ -47,26 +55,27 @@ class Image:
     into the table; PNG encoding happens lazily, off the ``log()`` hot path.
     """
 
-    __slots__ = ("_height", "_pil", "_png", "_width")
+    __slots__ = ("_height", "_mode", "_pil", "_png", "_width")
     _pil: PILImage | None
     _png: bytes | None
+    _mode: str | None
     _width: int
     _height: int
 
     def __init__(self, data: PILImage | np.ndarray[Any, Any] | Image) -> None:
         self._png: bytes | None = None
         if isinstance(data, Image):
-            self._pil, self._png = data._pil, data._png
+            self._pil, self._png, self._mode = data._pil, data._png, data._mode
             self._width, self._height = data._width, data._height
             return
-        self._pil = _snapshot(data)
+        self._pil, self._mode = _snapshot(data)
         self._width, self._height = self._pil.size
 
     @classmethod
     def from_png(cls, png: bytes, width: int | None = None, height: int | None = None) -> Image:
         """Wrap stored PNG bytes (as read back from a table) without decoding them."""
         image = cls.__new__(cls)
-        image._png, image._pil = bytes(png), None
+        image._png, image._pil, image._mode = bytes(png), None, None
         if width is None or height is None:
             width, height = _load_png(png).size
         image._width, image._height = int(width), int(height)
@@ -83,12 +92,26 @@ class Image:
         return self._height
 
     @property
+    def mode(self) -> str:
+        """The PIL mode the image was logged in (the PNG may hold a converted one)."""
+        if self._mode is None:
+            pil = self.to_pil()
+            self._mode = str(getattr(pil, "text", {}).get(MODE_KEY, pil.mode))
+        return self._mode
+
+    @property
     def png(self) -> bytes:
-        """The image encoded as PNG (lossless)."""
+        """The image encoded as PNG (lossless for the modes in ``PNG_MODES``)."""
         if self._png is None:
             buffer = io.BytesIO()
             assert self._pil is not None
-            self._pil.save(buffer, format="PNG")
+            info = None
+            if self._mode is not None and self._mode != self._pil.mode:
+                from PIL.PngImagePlugin import PngInfo
+
+                info = PngInfo()  # the original mode travels inside the PNG itself
+                info.add_text(MODE_KEY, self._mode)
+            self._pil.save(buffer, format="PNG", pnginfo=info)
             self._png = buffer.getvalue()
         return self._png
 
@@ -97,7 +120,7 @@ class Image:
         return self._pil.copy() if self._pil is not None else _load_png(self.png)
 
     def to_numpy(self) -> np.ndarray[Any, Any]:
-        """Decode to a ``uint8`` numpy array (``HxW``, ``HxWx3`` or ``HxWx4``)."""
+        """Decode to a numpy array (``HxW``, ``HxWx3`` or ``HxWx4``; ``uint16`` for 16-bit gray)."""
         import numpy as np
 
         return np.asarray(self.to_pil())
@@ -133,21 +156,55 @@ def _load_png(png: bytes) -> PILImage:
     return image
 
 
-def _snapshot(data: Any) -> PILImage:
+def _snapshot(data: Any) -> tuple[PILImage, str]:
+    """A private copy of the pixels in a mode PNG can hold, and the original mode."""
     from PIL import Image as PILModule
 
     if isinstance(data, PILModule.Image):
-        # PNG cannot hold every PIL mode; convert the rare ones once, here, so the
-        # failure (if any) is raised to the caller of log(), not in the flusher.
-        if data.mode not in {"1", "L", "LA", "I", "I;16", "P", "RGB", "RGBA"}:
-            return data.convert("RGBA")
-        return data.copy()
+        _check_size(data.size)
+        # Converted here, once, so a failure is raised to the caller of log(),
+        # never in the flusher (which must be able to write every accepted value).
+        return _storable(data), data.mode
     import numpy as np
 
     if isinstance(data, np.ndarray):
         if data.dtype != np.uint8:
             raise TypeError(f"image arrays must be uint8, got dtype {data.dtype}")
         if data.ndim == 2 or (data.ndim == 3 and data.shape[2] in (3, 4)):
-            return PILModule.fromarray(np.ascontiguousarray(data))
+            _check_size((data.shape[1], data.shape[0]))
+            image = PILModule.fromarray(np.ascontiguousarray(data))
+            return image, image.mode
         raise ValueError(f"image arrays must be HxW, HxWx3 or HxWx4, got shape {data.shape}")
     raise TypeError(f"Image() takes a PIL image or a uint8 numpy array, got {type(data).__name__}")
+
+
+def _check_size(size: tuple[int, int]) -> None:
+    if 0 in size:
+        raise ValueError(
+            f"cannot store an empty image ({size[0]}x{size[1]}): PNG needs 1x1 or more"
+        )
+
+
+def _storable(image: PILImage) -> PILImage:
+    """``image`` in a mode PNG can hold (the README's "Images" rule).
+
+    Integer and float grayscale ("I", "F", "I;16L"...) become 16-bit grayscale,
+    values rounded and clipped to 0-65535 (exact for 16-bit data); premultiplied
+    or paletted alpha becomes its straight-alpha twin; every other mode (CMYK,
+    YCbCr, LAB, HSV, RGBX) becomes RGB.
+    """
+    mode = image.mode
+    if mode in PNG_MODES:
+        return image.copy()
+    try:
+        if mode in _EXACT_TWIN:
+            return image.convert(_EXACT_TWIN[mode])
+        if mode.startswith(("I", "F")):
+            import numpy as np
+            from PIL import Image as PILModule
+
+            pixels = np.asarray(image if mode == "F" else image.convert("I"), dtype=np.float64)
+            return PILModule.fromarray(np.clip(np.rint(pixels), 0, 65535).astype(np.uint16))
+        return image.convert("RGB")
+    except (ValueError, OSError) as error:  # a mode this Pillow cannot convert
+        raise ValueError(f"cannot store a PIL image of mode {mode!r}: {error}") from None

@@ -60,6 +60,11 @@ def _unify(a: pa.DataType, b: pa.DataType) -> pa.DataType:
         return b
     if pa.types.is_null(b):
         return a
+    # int64 has 19 digits and the store's decimal(38, 18) holds 20 before the point.
+    if pa.types.is_decimal(a) and pa.types.is_integer(b):
+        return a
+    if pa.types.is_decimal(b) and pa.types.is_integer(a):
+        return b
     if _is_number(a) and _is_number(b):
         if pa.types.is_integer(a) and pa.types.is_integer(b):
             return pa.int64()

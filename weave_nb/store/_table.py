@@ -574,6 +574,21 @@ class StreamTable:
         """Run DuckDB SQL over the merged view, available as the relation ``t``."""
         return self._read(lambda snap: self._engine.sql(snap, query))
 
+    def trace(self, trace_id: str) -> pd.DataFrame:
+        """Every call of one trace: root first, then depth-first in start order, with ``depth``.
+
+        Only that trace's rows are read (filtered on ``trace_id`` in SQL).
+        """
+        from ..tracing import trace_frame  # tracing builds on the store, not the reverse
+
+        return trace_frame(self, trace_id)
+
+    def session(self, session_id: str) -> pd.DataFrame:
+        """Every call tagged with ``session_id`` (see :func:`weave_nb.session`), in start order."""
+        from ..tracing import session_frame
+
+        return session_frame(self, session_id)
+
     def subscribe(
         self, callback: Callable[[int], None], *, interval: float = 0.25
     ) -> Callable[[], None]:
@@ -584,6 +599,41 @@ class StreamTable:
         a function that unsubscribes.
         """
         return self._subscriptions.add(callback, interval)
+
+    # -- drift and watches (weave_nb.quality, imported on first use) ----------------------
+
+    def drift(
+        self,
+        reference: Any,
+        current: Any = None,
+        columns: Sequence[str] | None = None,
+        **options: Any,
+    ) -> pd.DataFrame:
+        """Compare columns between two windows: one row per column (KS/chi-square, PSI).
+
+        ``reference`` / ``current`` are ``(start, end)`` datetimes over ``_timestamp`` or
+        SQL filters (see ``weave_nb.quality.drift``, which takes ``thresholds=``).
+        """
+        from ..quality import drift
+
+        return drift(self, reference, current, columns, **options)
+
+    def watch(
+        self,
+        condition: Any,
+        callback: Callable[[Any], object],
+        *,
+        every: str | dt.timedelta | float = "1min",
+        window: str | dt.timedelta | float | None = None,
+    ) -> Any:
+        """Call ``callback`` when a SQL condition over the last ``window`` turns true or clears.
+
+        Evaluated every ``every`` in a background thread; returns a handle with ``stop()``
+        (see ``weave_nb.quality.Watch``).
+        """
+        from ..quality import Watch
+
+        return Watch(self, condition, callback, every=every, window=window)
 
     # -- display ------------------------------------------------------------------------
 

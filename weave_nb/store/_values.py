@@ -7,6 +7,14 @@ for anything it cannot store. ``column_to_arrow`` runs in the flusher, on a
 whole batch of one column, and never fails on a value ``normalize_row``
 accepted: a column whose values have no common Arrow type is stored as text
 (scalars as ``str``, nested values as JSON) — the documented conflict rule.
+
+Values that would change on the way are refused or converted here, by the
+rules of the README's "Any shape" paragraph: nesting deeper than
+``MAX_DEPTH`` and circular values are refused; ``Decimal`` is stored as
+``DECIMAL_TYPE``; ``pd.NaT`` is null; times have microsecond precision (as in
+Python, Delta Lake and Spark: nanoseconds are floored); a lone surrogate in a
+string or a key is written as its ``\\udXXX`` escape (``str`` is on the fast
+path, so that is done in the flusher).
 """
 
 from __future__ import annotations
@@ -30,10 +38,13 @@ import pyarrow as pa
 from ._image import IMAGE_TYPE, Image
 
 __all__ = [
+    "DECIMAL_TYPE",
+    "MAX_DEPTH",
     "PLAIN_TYPES",
     "RESERVED_OR_CHECKED",
     "ImageTally",
     "column_to_arrow",
+    "escape_surrogates",
     "normalize_row",
     "to_text",
     "validate_column_name",
@@ -45,6 +56,17 @@ _RESERVED = frozenset({"_client_id"})
 _STR_ONLY = frozenset({str})
 RESERVED_OR_CHECKED = ("", "_client_id", "_timestamp")
 """Keys the ``log()`` fast path must hand to ``normalize_row`` for checking."""
+
+MAX_DEPTH = 32
+"""Most dicts/lists a column value may nest. Arrow's C interface (how DuckDB reads
+our tables) refuses schemas nested past 64 levels, a list counts as two there,
+and ``@monitor`` wraps arguments in one more struct: 32 leaves room for all of that."""
+
+DECIMAL_TYPE = pa.decimal128(38, 18)
+"""Every ``Decimal`` column: Spark's default decimal, which DuckDB and Delta Lake read
+as is (a type per batch would conflict across files; DuckDB has no ``decimal256``)."""
+
+_DECIMAL_INTEGER_DIGITS = DECIMAL_TYPE.precision - DECIMAL_TYPE.scale
 
 
 def validate_column_name(name: object) -> str:
@@ -78,15 +100,19 @@ def normalize_row(row: Mapping[str, Any]) -> dict[str, Any]:
         ):
             out[key] = value.copy()  # the common nested case (e.g. call inputs), no recursion
         else:
-            out[key] = _normalize(value, key)
-    if "_timestamp" in out and not isinstance(out["_timestamp"], dt.datetime):
-        raise TypeError(
-            f"column '_timestamp': expected a datetime, got {type(out['_timestamp']).__name__}"
-        )
+            out[key] = _normalize(value, key, [])
+    if "_timestamp" in out:
+        if out["_timestamp"] is None:  # None or pd.NaT: not given, the log time is used
+            del out["_timestamp"]
+        elif not isinstance(out["_timestamp"], dt.datetime):
+            raise TypeError(
+                f"column '_timestamp': expected a datetime, got {type(out['_timestamp']).__name__}"
+            )
     return out
 
 
-def _normalize(value: Any, path: str) -> Any:
+def _normalize(value: Any, path: str, parents: list[int]) -> Any:
+    """``value`` as plain Python values; ``parents`` holds the ids of the enclosing containers."""
     kind = type(value)
     if kind in PLAIN_TYPES:
         return value
@@ -95,23 +121,25 @@ def _normalize(value: Any, path: str) -> Any:
         return value
     if isinstance(value, bool | int | float | str | bytes):  # subclasses: IntEnum, str-enum...
         if isinstance(value, enum.Enum):
-            return _normalize(value.value, path)
-        return _normalize(_builtin(value), path)
+            return _normalize(value.value, path, parents)
+        return _normalize(_builtin(value), path, parents)
     if isinstance(value, _TEMPORAL):
-        return _temporal(value)
+        return _temporal(value, path)
     if isinstance(value, Mapping):
+        _enter(value, path, parents)
         nested: dict[str, Any] = {}
         for key, item in value.items():
             if type(key) is not str:
                 raise TypeError(
                     f"column {path!r}: nested keys must be str, got {type(key).__name__} ({key!r})"
                 )
-            nested[key] = _normalize(item, f"{path}.{key}")
+            nested[key] = _normalize(item, f"{path}.{key}", parents)
+        parents.pop()
         return nested
     if isinstance(value, list | tuple):
-        return [_normalize(item, f"{path}[{i}]") for i, item in enumerate(value)]
+        return _items(value, value, path, parents)
     if isinstance(value, set | frozenset):
-        items = [_normalize(item, f"{path}[{i}]") for i, item in enumerate(value)]
+        items = _items(value, value, path, parents)
         try:
             return sorted(items)
         except TypeError:
@@ -119,53 +147,95 @@ def _normalize(value: Any, path: str) -> Any:
     if isinstance(value, bytearray | memoryview):
         return bytes(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _normalize({f.name: getattr(value, f.name) for f in dataclasses.fields(value)}, path)
+        fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+        return _normalize(fields, path, parents)
     if isinstance(value, enum.Enum):
-        return _normalize(value.value, path)
+        return _normalize(value.value, path, parents)
     if isinstance(value, uuid.UUID | pathlib.PurePath):
         return str(value)
     if isinstance(value, decimal.Decimal):
-        return float(value)
-    converted = _from_optional_libraries(value, path)
+        return _decimal(value, path)
+    converted = _from_optional_libraries(value, path, parents)
     if converted is not _UNSUPPORTED:
         return converted
     raise TypeError(
         f"column {path!r}: cannot store a value of type {kind.__module__}.{kind.__qualname__}; "
-        "supported: None, bool, int, float, str, bytes, datetime/date/time/timedelta, dict, "
-        "list/tuple/set, dataclasses, enums, numpy scalars and arrays, pandas timestamps, "
+        "supported: None, bool, int, float, str, bytes, datetime/date/time/timedelta, Decimal, "
+        "dict, list/tuple/set, dataclasses, enums, numpy scalars and arrays, pandas timestamps, "
         "PIL images and weave_nb.Image"
     )
+
+
+def _enter(container: object, path: str, parents: list[int]) -> None:
+    """Refuse a circular or too deep value before recursing into it (never RecursionError)."""
+    if id(container) in parents:
+        raise ValueError(f"column {path!r}: the value contains itself (a circular reference)")
+    if len(parents) >= MAX_DEPTH:
+        raise ValueError(
+            f"column {path!r}: nested deeper than {MAX_DEPTH} levels of dicts/lists, "
+            "the most the table files and queries handle"
+        )
+    parents.append(id(container))
+
+
+def _items(container: object, items: Any, path: str, parents: list[int]) -> list[Any]:
+    _enter(container, path, parents)
+    out = [_normalize(item, f"{path}[{i}]", parents) for i, item in enumerate(items)]
+    parents.pop()
+    return out
+
+
+def _decimal(value: decimal.Decimal, path: str) -> decimal.Decimal:
+    """``value`` if ``DECIMAL_TYPE`` holds it exactly, else ``ValueError`` naming the column."""
+    if not value.is_finite():
+        raise ValueError(
+            f"column {path!r}: cannot store Decimal({str(value)!r}): "
+            "Arrow decimals hold finite numbers only"
+        )
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    if exponent > 0:  # 1E+2 → 100: Parquet has no negative scale
+        digits, exponent = digits + (0,) * exponent, 0
+    while exponent < 0 and digits[-1:] == (0,):  # trailing zeros fit whatever the scale
+        digits, exponent = digits[:-1], exponent + 1
+    if -exponent > DECIMAL_TYPE.scale or len(digits) + exponent > _DECIMAL_INTEGER_DIGITS:
+        raise ValueError(
+            f"column {path!r}: Decimal({str(value)!r}) does not fit decimal(38, 18) "
+            f"(at most {_DECIMAL_INTEGER_DIGITS} digits before the point and "
+            f"{DECIMAL_TYPE.scale} after); store it as str to keep every digit"
+        )
+    return decimal.Decimal((sign, digits or (0,), exponent))
 
 
 _UNSUPPORTED = object()
 
 
-def _from_optional_libraries(value: Any, path: str) -> Any:
+def _from_optional_libraries(value: Any, path: str, parents: list[int]) -> Any:
     """numpy, pandas and PIL values, checked only when those libraries are loaded."""
     np = sys.modules.get("numpy")
     if np is not None:
         if isinstance(value, np.ndarray):
-            if value.dtype == object:
-                return [_normalize(item, f"{path}[{i}]") for i, item in enumerate(value.tolist())]
-            if value.dtype.kind in "US":
-                return _normalize(value.tolist(), path)
-            if value.dtype.kind in "biufcmM":
-                return _normalize(value.tolist(), path)
+            if value.ndim == 0:  # e.g. np.array(None, dtype=object): its one element
+                return _normalize(value[()], path, parents)
+            if value.dtype == object or value.dtype.kind in "mM":
+                # tolist() turns datetime64[ns] into int: convert numpy scalars instead
+                return _items(value, value, path, parents)
+            if value.dtype.kind in "biufcUS":
+                return _normalize(value.tolist(), path, parents)
             raise TypeError(f"column {path!r}: cannot store a numpy array of dtype {value.dtype}")
         if isinstance(value, np.generic):
-            if isinstance(value, np.floating | np.integer | np.bool_ | np.str_ | np.bytes_):
-                return _normalize(value.item(), path)
             if isinstance(value, np.datetime64 | np.timedelta64):
+                return _numpy_temporal(value, path)
+            if isinstance(value, np.floating | np.integer | np.bool_ | np.str_ | np.bytes_):
                 item = value.item()
-                if isinstance(item, int):  # nanosecond precision does not fit Python's types
-                    unit = (
-                        "datetime64[us]" if isinstance(value, np.datetime64) else "timedelta64[us]"
-                    )
-                    item = value.astype(unit).item()
-                return _normalize(item, path)
-    pd = sys.modules.get("pandas")
-    if pd is not None and value is pd.NaT:
-        return None
+                if isinstance(item, np.generic):  # np.longdouble: no Python type holds it
+                    item = float(value)
+                    if item != value and not np.isnan(value):
+                        raise ValueError(
+                            f"column {path!r}: cannot store {type(value).__name__} {value}: "
+                            "it does not fit a float64 exactly"
+                        )
+                return _normalize(item, path, parents)
     pil = sys.modules.get("PIL.Image")
     if pil is not None and isinstance(value, pil.Image):
         ImageTally.count += 1
@@ -176,6 +246,26 @@ def _from_optional_libraries(value: Any, path: str) -> Any:
     return _UNSUPPORTED
 
 
+def _numpy_temporal(value: Any, path: str) -> Any:
+    """A numpy datetime64/timedelta64 as date/datetime/timedelta (µs, floored)."""
+    if value != value:  # NaT
+        return None
+    import numpy as np
+
+    if np.datetime_data(value.dtype)[0] in _FINER_THAN_US:
+        value = value.astype(f"{value.dtype.name.split('[')[0]}[us]")  # numpy floors
+    item = value.item()
+    if isinstance(item, int):  # no Python type holds it: a bare count of its unit
+        raise ValueError(
+            f"column {path!r}: cannot store numpy {value.dtype} value {value}: outside the "
+            "range of datetime/timedelta, or a timedelta in months or years"
+        )
+    return item
+
+
+_FINER_THAN_US = frozenset({"ns", "ps", "fs", "as"})
+
+
 def _builtin(value: Any) -> Any:
     bases: tuple[type[Any], ...] = (bool, int, float, str, bytes)
     for base in bases:
@@ -184,12 +274,32 @@ def _builtin(value: Any) -> Any:
     return value
 
 
-def _temporal(value: Any) -> Any:
-    if isinstance(value, dt.datetime) and type(value) is not dt.datetime:
-        # pandas.Timestamp and friends: keep the instant, drop the subclass.
+def _temporal(value: Any, path: str) -> Any:
+    """Dates and times as the plain ``datetime`` types, at microsecond precision."""
+    kind = type(value)
+    if kind is dt.datetime or kind is dt.date or kind is dt.timedelta:
+        return value
+    if isinstance(value, dt.time):
+        if value.tzinfo is not None:
+            # Arrow/Parquet times have no zone, and without a date no offset is exact
+            raise ValueError(
+                f"column {path!r}: cannot store a time with a timezone ({value.isoformat()}): "
+                "store a timezone-aware datetime, or the time without tzinfo"
+            )
+        return value
+    if value != value:  # pd.NaT (a datetime subclass that equals nothing)
+        return None
+    # pandas.Timestamp/Timedelta: floor the nanoseconds (µs is what Python, Delta Lake
+    # and Spark hold) rather than let to_pydatetime() warn in the caller's thread.
+    nanos = getattr(value, "nanosecond" if isinstance(value, dt.datetime) else "nanoseconds", 0)
+    if nanos:  # 0-999, the sub-µs field: subtracting it floors, before 1970 too
+        import pandas as pd
+
+        value = value - pd.Timedelta(nanoseconds=nanos)
+    if isinstance(value, dt.datetime):
         to_py = getattr(value, "to_pydatetime", None)
         return to_py() if to_py is not None else dt.datetime.fromisoformat(value.isoformat())
-    if isinstance(value, dt.timedelta) and type(value) is not dt.timedelta:
+    if isinstance(value, dt.timedelta):
         to_py = getattr(value, "to_pytimedelta", None)
         return to_py() if to_py is not None else dt.timedelta(seconds=value.total_seconds())
     return value
@@ -213,7 +323,17 @@ def column_to_arrow(values: list[Any], images: bool = True) -> pa.Array:
     """One column of a batch as an Arrow array; text under the conflict rule.
 
     ``images=False`` promises no :class:`Image` is in ``values`` (skips the walk).
+    Never raises for values ``normalize_row`` accepted, nor for plain values.
     """
+    try:
+        return _column_to_arrow(values, images)
+    except UnicodeEncodeError:
+        # A lone surrogate (json.loads('"\\ud83d"') makes one) has no UTF-8 form;
+        # plain str rows skip normalize_row, so it is escaped here, in the flusher.
+        return _column_to_arrow(escape_surrogates(values), images)
+
+
+def _column_to_arrow(values: list[Any], images: bool) -> pa.Array:
     type_: pa.DataType | None = None
     if images and _has_objects(values):
         if all(v is None or isinstance(v, Image) for v in values):
@@ -221,6 +341,10 @@ def column_to_arrow(values: list[Any], images: bool = True) -> pa.Array:
         values = [_encode_images(v) for v in values]
     try:
         array = pa.array(values, type=type_)
+        if type_ is None:
+            array = _with_decimal_type(array)
+    except UnicodeEncodeError:
+        raise
     # Arrow's ArrowInvalid/ArrowTypeError are ValueError/TypeError; mixes such as a
     # datetime with NaN raise the plain ones from its Python converters.
     except (ValueError, TypeError, pa.ArrowNotImplementedError, OverflowError):
@@ -234,6 +358,42 @@ def column_to_arrow(values: list[Any], images: bool = True) -> pa.Array:
     return array
 
 
+def _with_decimal_type(array: pa.Array) -> pa.Array:
+    """``array`` with its decimals as ``DECIMAL_TYPE``.
+
+    Arrow infers a precision per batch (up to ``decimal256``, which DuckDB cannot
+    read), and files of one column would then disagree. The cast is safe: it
+    raises rather than round or overflow (the caller then stores text).
+    """
+    fixed = _with_decimal(array.type)
+    return array if fixed == array.type else array.cast(fixed)
+
+
+def _with_decimal(type_: pa.DataType) -> pa.DataType:
+    if pa.types.is_decimal(type_):
+        return DECIMAL_TYPE
+    if pa.types.is_struct(type_):
+        return pa.struct([field.with_type(_with_decimal(field.type)) for field in type_])
+    if pa.types.is_list(type_):
+        return pa.list_(type_.value_field.with_type(_with_decimal(type_.value_type)))
+    return type_
+
+
+def escape_surrogates(value: Any) -> Any:
+    """``value`` with each lone surrogate in its strings and keys written as ``\\udXXX``.
+
+    The README's rule; Python's ``backslashreplace``, so ``"\\ud800"`` is stored as
+    the six characters ``\\ud800`` and every other character is unchanged.
+    """
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {escape_surrogates(k): escape_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [escape_surrogates(v) for v in value]
+    return value
+
+
 def rows_to_columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
     """Rows → column lists, keys in first-seen order; missing keys become ``None``.
 
@@ -243,13 +403,26 @@ def rows_to_columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
     first = list(rows[0])
     if sum(map(len, rows)) == len(first) * len(rows):
         try:
-            return {name: list(map(itemgetter(name), rows)) for name in first}
+            return _storable_names({name: list(map(itemgetter(name), rows)) for name in first})
         except KeyError:
             pass
     keys: dict[str, None] = {}
     for row in rows:
         keys.update(dict.fromkeys(row))
-    return {name: [row.get(name) for row in rows] for name in keys}
+    return _storable_names({name: [row.get(name) for row in rows] for name in keys})
+
+
+def _storable_names(columns: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """Column names with lone surrogates escaped (a fast-path row may bring one)."""
+    if all(map(str.isascii, columns)):  # one C loop per batch for the common case
+        return columns
+    out: dict[str, list[Any]] = {}
+    for name, values in columns.items():
+        name = escape_surrogates(name)
+        if name in out:  # "k\ud800" next to a literal "k\\ud800": keep every value
+            values = [b if a is None else a for a, b in zip(out[name], values, strict=True)]
+        out[name] = values
+    return out
 
 
 def struct_column(fields: Mapping[str, list[Any]], length: int) -> pa.Array:
@@ -353,7 +526,8 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, dt.timedelta):
         return value.total_seconds()
     if isinstance(value, decimal.Decimal):
-        return float(value)
+        exact = float(value)  # a JSON number when float64 holds it, else its digits
+        return exact if decimal.Decimal(exact) == value else str(value)
     return value
 
 

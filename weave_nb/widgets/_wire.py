@@ -11,14 +11,21 @@ the browser chose, echoed in the reply):
 Browser → kernel
     ``window {request, offset, limit, sort, filter}`` (a negative offset counts
     from the end); ``annotate {row_id, field, value}``; ``image {request,
-    row_id, column}``; ``cell {request, row_id, column}``.
+    row_id, column}``; ``cell {request, row_id, column}``; ``trace {request,
+    row_id | trace_id, offset, limit}`` (a window of a trace's outline);
+    ``span {request, row_id}`` (one span's whole row, for the trace view).
 Kernel → browser
     ``rows {request, offset, total, matched, version}`` + one Arrow IPC window;
     ``tick {total, version, matched, query {sort, filter}}`` (+ ``offset`` and an
     Arrow IPC window of the tail while the browser follows it); ``image
     {request, column, width, height}`` + the PNG, or ``message`` without a
     buffer; ``cell {request, column}`` + a one-row Arrow IPC table holding the
-    whole cell, or ``message`` without a buffer; ``error {request, message}``
+    whole cell, or ``message`` without a buffer; ``trace {request, trace_id,
+    offset, total, total_ms, version, index}`` + an Arrow IPC window of the
+    outline (``_id, parent_id, name, status, depth, offset_ms, duration_ms``,
+    tree order; ``index`` is the asked row's place in it), or ``message``;
+    ``span {request, columns}`` + a one-row Arrow IPC table, or ``message``;
+    ``error {request, message}``
     (``request`` is null for refused feedback).
 Window metadata
     ``weave_nb.truncated``: JSON ``{column: {row index: full size | null}}`` of

@@ -12,8 +12,11 @@ import traitlets
 
 from ..charts import ChartKind, Scope
 from ..charts._sql import and_all, time_range
+from ..charts.quality_stats import QualityHeader
 from ..charts.seed import is_monitor_table, seed_panels
+from ..charts.seed_quality import drift_panel
 from ..charts.stats import Stat, monitor_stats
+from ..quality import on_watch_change
 from ..store import parse_every
 from ._bundle import bundle
 from ._ticker import Ticker
@@ -107,6 +110,9 @@ class Board(anywidget.AnyWidget):  # type: ignore[misc]
         # A board made before the first row (say, right after decorating a function with
         # @monitor) is seeded again once rows show what kind of table this is.
         self._seed_pending = panels is None and not _user_columns(table)
+        # A seeded board gets its drift panel once the table holds enough rows.
+        self._drift_pending = panels is None
+        self._quality = QualityHeader(table)
         self._absolute: tuple[dt.datetime | None, dt.datetime | None] = (None, None)
         self._stats_lock = threading.Lock()
         kinds: Iterable[PanelSpec] = self._seed() if panels is None else panels
@@ -117,6 +123,7 @@ class Board(anywidget.AnyWidget):  # type: ignore[misc]
         self._on_panels({"old": [], "new": self.panels})
         self._apply_scope()
         self._ticker = Ticker(table, self._refresh_stats, max_rate=MAX_UPDATES_PER_SECOND)
+        self._stop_hearing_watches = on_watch_change(table, self._refresh_stats)
 
     @property
     def table(self) -> StreamTable:
@@ -178,6 +185,7 @@ class Board(anywidget.AnyWidget):  # type: ignore[misc]
         ticker = getattr(self, "_ticker", None)
         if ticker is not None:
             ticker.close()
+            self._stop_hearing_watches()
         for chart in self.panels:
             chart.close()
         if self.table_widget is not None:
@@ -207,6 +215,14 @@ class Board(anywidget.AnyWidget):  # type: ignore[misc]
         self.panels = [self._chart(kind) for kind in self._seed()]
         for chart in old:
             chart.close()
+
+    def _add_drift_panel_once_enough_rows(self) -> None:
+        if not self._drift_pending or self._seed_pending:
+            return
+        kind = drift_panel(self._table)
+        if kind is not None:
+            self._drift_pending = False
+            self.panels = [*self.panels, self._chart(kind)]
 
     def _on_panels(self, change: Mapping[str, Any]) -> None:
         for chart in change["old"]:
@@ -276,6 +292,8 @@ class Board(anywidget.AnyWidget):  # type: ignore[misc]
                     )
                 else:
                     stats = [Stat("rows", f"{self._table.count(scope.where()):,}")]
+                self._add_drift_panel_once_enough_rows()
+                stats += self._quality.stats([p.kind for p in self.panels], scope)
             except ValueError:
                 return  # a bad filter is reported under the filter box
             self.stats = [{"label": s.label, "value": s.value, "tone": s.tone} for s in stats]

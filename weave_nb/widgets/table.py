@@ -16,6 +16,7 @@ from ..store._query import quote
 from ._bundle import bundle
 from ._cells import shorten
 from ._ticker import Ticker
+from ._trace import MAX_SPANS_WINDOW, TraceOutlines
 from ._wire import (
     PROTOCOL_VERSION,
     ThumbnailCache,
@@ -127,6 +128,7 @@ class TableWidget(anywidget.AnyWidget):  # type: ignore[misc]
         self._rows_lock = threading.Lock()
         self._rows_busy = False
         self._rows_behind = False
+        self._traces = TraceOutlines(table)
         self.on_msg(self._on_message)
         self._ticker = Ticker(table, self._push, on_stop=self.close)
 
@@ -153,6 +155,8 @@ class TableWidget(anywidget.AnyWidget):  # type: ignore[misc]
             "annotate": self._on_annotate,
             "image": self._on_image,
             "cell": self._on_cell,
+            "trace": self._on_trace,
+            "span": self._on_span,
         }.get(content.get("type", ""))
         if handler is None:
             return
@@ -233,6 +237,46 @@ class TableWidget(anywidget.AnyWidget):  # type: ignore[misc]
             self.send({**reply, "message": "row not found"})
             return
         self.send(reply, [encode_ipc(rows)])
+
+    def _on_trace(self, msg: dict[str, Any]) -> None:
+        """A window of the outline of a trace, given by ``trace_id`` or by one of its rows."""
+        offset, limit = int(msg.get("offset", 0)), int(msg.get("limit", 100))
+        if offset < 0 or not 0 <= limit <= MAX_SPANS_WINDOW:
+            raise ValueError(f"trace window must be within 0..{MAX_SPANS_WINDOW} from offset >= 0")
+        reply: dict[str, Any] = {"type": "trace", "request": msg.get("request")}
+        trace_id = msg.get("trace_id")
+        if trace_id is None:
+            trace_id = self._traces.trace_of(msg["row_id"])
+        if trace_id is None:
+            self.send({**reply, "message": "this row belongs to no trace"})
+            return
+        outline = self._traces.outline(str(trace_id))
+        # Where the clicked row sits in the outline, so the browser can scroll to it.
+        index = outline.index_of(msg["row_id"]) if "row_id" in msg else None
+        self.send(
+            {
+                **reply,
+                "index": index,
+                "trace_id": outline.trace_id,
+                "offset": offset,
+                "total": outline.spans.num_rows,
+                "total_ms": outline.total_ms,
+                "version": outline.version,
+            },
+            [encode_ipc(outline.window(offset, limit))],
+        )
+
+    def _on_span(self, msg: dict[str, Any]) -> None:
+        """The whole row of one span (long cells cut, images as thumbnails), for its details."""
+        reply = {"type": "span", "request": msg.get("request")}
+        schema = self._table.schema
+        nested = nested_images(schema)
+        rows = with_nested_images(self._lookup(msg["row_id"]), nested)
+        if not rows.num_rows:
+            self.send({**reply, "message": "span not found"})
+            return
+        rows = shorten(self._thumbnails.apply(rows))
+        self.send({**reply, "columns": describe_columns(rows.schema)}, [encode_ipc(rows)])
 
     # -- pushes from the ticker thread -------------------------------------------------
 
