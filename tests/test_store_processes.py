@@ -254,10 +254,12 @@ def test_torn_segment_is_skipped_with_a_warning(tmp_path: Path) -> None:
     files = sorted(rows_dir.glob("*.parquet"))
     assert len(files) == 2
     data = files[-1].read_bytes()
-    files[-1].write_bytes(data[: len(data) // 2])  # a writer died mid-file
+    files[-1].write_bytes(data[: len(data) // 2])  # storage damaged a committed file
+    # Files no commit names (a crashed writer's, a foreign one) are never read.
     (rows_dir / "0000000000000001-deadbeef-00000000-00000000.parquet").write_bytes(b"")
+    (rows_dir / "0000000000000002-deadbeef-00000000-00000009.parquet").write_bytes(data)
     (rows_dir / ".half-written.parquet.1234.tmp").write_bytes(b"PAR1")
-    with pytest.warns(RuntimeWarning, match="skipping unreadable segment"):
+    with pytest.warns(RuntimeWarning, match="skipping unreadable data file"):
         reader = wnb.open_table("torn", root=tmp_path)
     assert len(reader) == 100
     assert reader.to_arrow().column("i").to_pylist() == list(range(100))

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._config import init
 from .monitor import MonitoredFunction, Record, current_record, monitor, monitoring
-from .store import Image, StreamTable, open_table
+from .store import Image, StorageError, StreamTable, open_table
 from .tracing import current_session, session
 
 if TYPE_CHECKING:
@@ -22,6 +22,7 @@ __all__ = [
     "Image",
     "MonitoredFunction",
     "Record",
+    "StorageError",
     "StreamTable",
     "TableWidget",
     "current_record",

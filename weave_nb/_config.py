@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ._redact import DEFAULT_MAX_VALUE_BYTES, Redactor
@@ -85,13 +85,15 @@ def default_storage_options() -> dict[str, str]:
 class _Settings:
     """Process-wide tracing settings, read by ``@monitor``, the OTel exporter and ``log()``."""
 
-    __slots__ = ("max_value_bytes", "prices", "redact", "redactor")
+    __slots__ = ("listeners", "max_value_bytes", "prices", "redact", "redactor")
 
     def __init__(self) -> None:
         self.prices: dict[str, tuple[float, float]] | None = None
         self.redact: tuple[str, ...] = ()
         self.max_value_bytes: int | None = DEFAULT_MAX_VALUE_BYTES
         self.redactor: Redactor = Redactor((), DEFAULT_MAX_VALUE_BYTES)
+        self.listeners: list[Callable[[], None]] = []
+        """Called after the settings change (the store resets what it derived from them)."""
 
 
 SETTINGS = _Settings()
@@ -111,6 +113,8 @@ def configure(
     limit = SETTINGS.max_value_bytes if max_value_bytes is _UNSET else max_value_bytes
     redactor = Redactor(redact_names, limit)  # validates before anything changes
     SETTINGS.redact, SETTINGS.max_value_bytes, SETTINGS.redactor = redact_names, limit, redactor
+    for listener in list(SETTINGS.listeners):
+        listener()
 
 
 def redact_row(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -146,6 +146,7 @@ class MonitoredFunction(Generic[P, R]):
         reduce: Callable[[list[Any]], Any] | None,
         attributes: Mapping[str, Any],
         auto_log: bool,
+        storage_options: Mapping[str, str] | None = None,
         session: Callable[[dict[str, Any]], Any] | None = None,
         prices: Mapping[str, tuple[float, float]] | None = None,
         redactor: Redactor | None = None,
@@ -158,6 +159,7 @@ class MonitoredFunction(Generic[P, R]):
         self._table = table
         self._table_name = table_name
         self._root = root
+        self._storage_options = storage_options
         self._preprocess = preprocess
         self._postprocess = postprocess
         self._reduce = reduce
@@ -239,7 +241,9 @@ class MonitoredFunction(Generic[P, R]):
         if table is None:
             with self._lock:
                 if self._table is None:
-                    self._table = StreamTable(self._table_name, root=self._root)
+                    self._table = StreamTable(
+                        self._table_name, root=self._root, storage_options=self._storage_options
+                    )
                 table = self._table
         return table
 
@@ -563,6 +567,7 @@ def monitor(
     *,
     table: StreamTable | None = None,
     root: str | os.PathLike[str] | None = None,
+    storage_options: Mapping[str, str] | None = None,
     preprocess: Callable[[dict[str, Any]], Mapping[str, Any]] | None = None,
     postprocess: Callable[[Any], Any] | None = None,
     reduce: Callable[[list[Any]], Any] | None = None,
@@ -580,6 +585,7 @@ def monitor(
     *,
     table: StreamTable | None = None,
     root: str | os.PathLike[str] | None = None,
+    storage_options: Mapping[str, str] | None = None,
     preprocess: Callable[[dict[str, Any]], Mapping[str, Any]] | None = None,
     postprocess: Callable[[Any], Any] | None = None,
     reduce: Callable[[list[Any]], Any] | None = None,
@@ -595,7 +601,10 @@ def monitor(
         name: table name; defaults to the function's qualified name (sanitised).
             ``@monitor`` without parentheses is the same as ``@monitor()``.
         table: an existing :class:`StreamTable` to log into (instead of ``name``/``root``).
-        root: directory of the table; defaults to :func:`weave_nb.init`'s root.
+        root: folder or ``s3://bucket/prefix`` of the table; defaults to
+            :func:`weave_nb.init`'s root.
+        storage_options: S3 settings for ``root`` (``AWS_ENDPOINT_URL``, keys...),
+            overriding the ``AWS_*`` environment variables.
         preprocess: ``inputs dict -> mapping`` applied to the bound arguments
             before they are logged (e.g. to drop a large argument).
         postprocess: ``output -> value`` applied to the result before it is
@@ -622,8 +631,10 @@ def monitor(
     if name is not None and (not isinstance(name, str) or not name):
         raise TypeError(f"monitor(name=...) must be a non-empty str, got {name!r}")
     if table is not None:
-        if name is not None or root is not None:
-            raise ValueError("monitor(): pass either table= or name/root=, not both")
+        if name is not None or root is not None or storage_options is not None:
+            raise ValueError(
+                "monitor(): pass either table= or name/root/storage_options=, not both"
+            )
         if not isinstance(table, StreamTable):
             raise TypeError(f"monitor(table=...) must be a StreamTable, got {type(table).__name__}")
     for hook_name, hook in (
@@ -657,6 +668,7 @@ def monitor(
             reduce=reduce,
             attributes=static,
             auto_log=auto_log,
+            storage_options=storage_options,
             session=session,
             prices=price_table,
             redactor=redactor,

@@ -2,13 +2,14 @@
 
 from ._image import IMAGE_TYPE, Image, is_image_type
 from ._query import STATS, choose_bucket
-from ._table import StreamTable, open_table, parse_every
+from ._table import StorageError, StreamTable, open_table, parse_every
 from ._values import rows_to_columns, struct_column
 
 __all__ = [
     "IMAGE_TYPE",
     "STATS",
     "Image",
+    "StorageError",
     "StreamTable",
     "choose_bucket",
     "is_image_type",

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import pyarrow as pa
 
@@ -75,7 +75,7 @@ def call(operation: Callable[..., _T], *args: Any) -> _T:
         _runtime_pid = pid
     if pid == _runtime_pid:
         return operation(*args)
-    return _remote(operation.__name__, args)
+    return cast(_T, _remote(operation.__name__, args))
 
 
 def _remote(name: str, args: tuple[Any, ...]) -> Any:

@@ -60,11 +60,13 @@ class WorkerClient:
 
     def call(self, name: str, args: tuple[Any, ...]) -> Any:
         """Run operation ``name`` with ``args`` in the helper; re-raise its failure here."""
-        assert self._process.stdin is not None and self._process.stdout is not None
+        requests, answers = self._process.stdin, self._process.stdout
+        if requests is None or answers is None:
+            raise WorkerError("the delta-rs helper process has no pipes")
         with self._lock:
             try:
-                _send(self._process.stdin, (name, args))
-                ok, result = _receive(self._process.stdout)
+                _send(requests, (name, args))
+                ok, result = _receive(answers)
             except (EOFError, BrokenPipeError) as error:
                 raise WorkerError(f"the delta-rs helper process stopped ({error!r})") from None
         if not ok:

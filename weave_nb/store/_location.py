@@ -1,24 +1,25 @@
 """Where a table lives: a local directory or an ``s3://bucket/prefix`` URI.
 
 delta-rs reads its S3 settings from ``storage_options`` and the standard AWS
-environment variables; pyarrow's S3 file system (used to move data files)
-ignores ``AWS_ENDPOINT_URL`` and ``AWS_ALLOW_HTTP``, so both are derived here
-from one merged set of options and nothing else decides them.
+environment variables; data files are moved with boto3 (pyarrow's S3 file
+system ignores ``AWS_ENDPOINT_URL``, and its multipart uploads fail on some
+S3-compatible servers), configured here from the same merged options, so one
+place decides both.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
+import threading
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 from urllib.parse import urlparse
-
-if TYPE_CHECKING:
-    import pyarrow.fs as pafs
 
 __all__ = ["Location", "resolve"]
 
@@ -63,19 +64,26 @@ class Location:
         local = self.local / name if self.local is not None else None
         return Location(f"{self.uri.rstrip('/')}/{name}", local, self.storage_options)
 
-    @property
-    def key(self) -> str:
-        """``bucket/prefix`` of a remote location (what pyarrow's S3 file system takes)."""
+    def _bucket_key(self, name: str) -> tuple[str, str]:
         parsed = urlparse(self.uri)
-        return f"{parsed.netloc}{parsed.path}".rstrip("/")
+        return parsed.netloc, f"{parsed.path.strip('/')}/{name}"
 
-    def filesystem(self) -> pafs.FileSystem:
-        """pyarrow's file system for this location's data files."""
-        import pyarrow.fs as pafs
+    def put(self, name: str, data: bytes) -> None:
+        """Store ``data`` as the file ``name`` in this (remote) location."""
+        bucket, key = self._bucket_key(name)
+        _client(self.storage_options).put_object(Bucket=bucket, Key=key, Body=data)
 
-        if self.local is not None:
-            return pafs.LocalFileSystem()
-        return _s3_filesystem(dict(self.storage_options))
+    def download(self, name: str, target: Path) -> None:
+        """Copy the remote file ``name`` to ``target``, atomically."""
+        bucket, key = self._bucket_key(name)
+        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+        try:
+            body = _client(self.storage_options).get_object(Bucket=bucket, Key=key)["Body"]
+            with open(tmp, "wb") as out:
+                shutil.copyfileobj(body, out, 1 << 20)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def cache_dir(self) -> Path:
         """A local directory caching this remote location's immutable data files."""
@@ -133,24 +141,29 @@ def _aws_options(given: Mapping[str, str]) -> dict[str, str]:
     return options
 
 
-def _s3_filesystem(options: dict[str, str]) -> pafs.FileSystem:
-    import pyarrow.fs as pafs
+_clients: dict[tuple[int, tuple[tuple[str, str], ...]], Any] = {}
+_clients_lock = threading.Lock()
 
-    endpoint = options.get("AWS_ENDPOINT_URL")
-    scheme = "https"
-    override = None
-    if endpoint:
-        parsed = urlparse(endpoint)
-        scheme = parsed.scheme or "https"
-        override = parsed.netloc or parsed.path
-    return pafs.S3FileSystem(
-        access_key=options.get("AWS_ACCESS_KEY_ID"),
-        secret_key=options.get("AWS_SECRET_ACCESS_KEY"),
-        session_token=options.get("AWS_SESSION_TOKEN"),
-        region=options.get("AWS_REGION", "us-east-1"),
-        endpoint_override=override,
-        scheme=scheme,
-        retry_strategy=pafs.AwsStandardS3RetryStrategy(max_attempts=3),
-        connect_timeout=5,
-        request_timeout=30,
-    )
+
+def _client(options: Mapping[str, str]) -> Any:
+    """A boto3 S3 client for ``options`` (one per process: clients do not survive fork)."""
+    key = (os.getpid(), tuple(sorted(options.items())))
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            try:
+                import boto3
+            except ImportError:
+                raise ImportError(
+                    "tables on s3:// need boto3: pip install 'weave_nb[s3]'"
+                ) from None
+            client = boto3.client(
+                "s3",
+                endpoint_url=options.get("AWS_ENDPOINT_URL"),
+                aws_access_key_id=options.get("AWS_ACCESS_KEY_ID"),
+                aws_secret_access_key=options.get("AWS_SECRET_ACCESS_KEY"),
+                aws_session_token=options.get("AWS_SESSION_TOKEN"),
+                region_name=options.get("AWS_REGION", "us-east-1"),
+            )
+            _clients[key] = client
+    return client

@@ -10,10 +10,8 @@ downloaded once into a local cache and read from there.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
 import threading
-import uuid
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -116,23 +114,12 @@ class Segment:
 
 
 def _download(location: Location, name: str) -> Path:
-    """Copy a remote data file into the local cache (atomically) and return its path."""
+    """Copy a remote data file into the local cache (once) and return its path."""
     cache = location.cache_dir()
     cache.mkdir(parents=True, exist_ok=True)
     target = cache / name
-    if target.exists():
-        return target
-    tmp = cache / f".{name}.{uuid.uuid4().hex[:8]}.tmp"
-    filesystem = location.filesystem()
-    try:
-        with (
-            filesystem.open_input_stream(f"{location.key}/{name}") as source,
-            open(tmp, "wb") as out,
-        ):
-            shutil.copyfileobj(source, out, 1 << 20)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    if not target.exists():
+        location.download(name, target)
     return target
 
 
@@ -154,6 +141,7 @@ class SegmentIndex:
         self._schema: pa.Schema | None = None
         self._version = -1
         self._expected: dict[str, tuple[Segment, ...]] = {}
+        self._bad: set[str] = set()
         self._lock = threading.Lock()
 
     @property
@@ -197,7 +185,12 @@ class SegmentIndex:
                     continue
                 segment = self._known.get(file.path)
                 if segment is None:
+                    if file.path in self._bad:
+                        continue
                     segment = Segment(self._location, file.path, file.num_rows, _range(file))
+                    if not _readable(segment):
+                        self._bad.add(file.path)
+                        continue
                 known[file.path] = segment
             changed = known.keys() != self._known.keys()
             gone = [s for n, s in self._known.items() if n not in known]
@@ -255,6 +248,26 @@ def _range(file: _delta.DataFile) -> tuple[dt.datetime, dt.datetime] | None:
         _EPOCH + dt.timedelta(microseconds=file.min_ts_us),
         _EPOCH + dt.timedelta(microseconds=file.max_ts_us),
     )
+
+
+def _readable(segment: Segment) -> bool:
+    """Whether a committed local file's footer reads (storage damage is reported once).
+
+    Remote files are checked when first downloaded, not at every refresh.
+    """
+    if segment.location.is_remote:
+        return True
+    try:
+        segment.footer  # noqa: B018 - reading it is the check
+    except (OSError, pa.ArrowException) as error:
+        warnings.warn(
+            f"weave_nb: skipping unreadable data file {segment.location}/{segment.name} "
+            f"({error}); rows in other files are unaffected",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+        return False
+    return True
 
 
 def _forget(segments: Sequence[Segment]) -> None:
@@ -420,10 +433,9 @@ class SegmentWriter:
         else:
             sink = pa.BufferOutputStream()
             _write_parquet(table, sink)
-            data = sink.getvalue()
-            with location.filesystem().open_output_stream(f"{location.key}/{name}") as out:
-                out.write(data)
-            size = data.size
+            data = sink.getvalue().to_pybytes()
+            location.put(name, data)
+            size = len(data)
         segment = Segment(location, name, table.num_rows, _time_range(table))
         return segment, (name, size, table.num_rows, _delta.file_stats(table))
 

@@ -34,6 +34,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .._config import SETTINGS
 from . import _delta
 from ._layout import TIMESTAMP_TYPE
 from ._location import Location
@@ -214,7 +215,8 @@ class Stream:
     def _rows_to_arrow(self, rows: list[dict[str, Any]]) -> tuple[pa.Table, int]:
         values = rows_to_columns(rows)
         stamps = values.pop(STAMP)
-        return self._to_arrow(values, stamps, images=self.may_have_images), stamps[0] // 1000
+        table = self._to_arrow(values, stamps, images=self.may_have_images)
+        return _cut_oversized(table), stamps[0] // 1000
 
     def snapshot(self) -> StreamSnapshot:
         """Everything visible now; converts pending rows first."""
@@ -379,6 +381,27 @@ class Stream:
                 self._next_id += 1
             ids.append(value)
         return column_to_arrow(ids, images=False)
+
+
+def _cut_oversized(table: pa.Table) -> pa.Table:
+    """Top-level text/bytes values over the size limit, cut with their marker.
+
+    ``log()``'s fast path takes plain rows without looking at their sizes; the
+    limit is applied here, on whole columns, where checking costs one kernel.
+    """
+    redactor = SETTINGS.redactor
+    limit = redactor.max_value_bytes
+    if not limit:
+        return table
+    for i, column in enumerate(table.columns):
+        kind = column.type
+        if not (pa.types.is_string(kind) or pa.types.is_binary(kind)) or not len(column):
+            continue
+        longest = pc.max(pc.binary_length(column)).as_py()
+        if longest is not None and longest > limit:
+            cut = pa.array([redactor(v) for v in column.to_pylist()], type=kind)
+            table = table.set_column(i, table.field(i), cut)
+    return table
 
 
 def _run_kind(item: dict[str, Any] | tuple[int, int, Any]) -> int:

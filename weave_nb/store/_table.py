@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pyarrow as pa
 
-from .._config import default_root, default_storage_options
+from .._config import SETTINGS, default_root, default_storage_options
+from .._redact import Redactor
 from . import _lifecycle
 from ._image import Image, is_image_type
 from ._layout import ANNOTATIONS, LEGACY_MARKER, ROWS, TIMESTAMP_TYPE
@@ -237,12 +238,19 @@ class StreamTable:
                 self._wait_for_room()
             return
         self._check_writable()
+        redactor = SETTINGS.redactor
+        if redactor.active:
+            row = _redacted(row, redactor)
         seen = ImageTally.count
         rows = _validated(row)
         keys = set().union(*rows)
         self._rows.extend(rows, images=ImageTally.count != seen)
         if not keys.issubset(self._fast_keys) and self._writable:
-            self._fast_keys = self._fast_keys.union(keys).difference(_CHECKED_KEYS)
+            # Rows of plain values with only these keys skip the checks above: never
+            # admit a key whose values are redacted (oversized values are cut by the
+            # flusher, see Stream).
+            plain = {k for k in keys if not redactor.secret(k)}
+            self._fast_keys = self._fast_keys.union(plain).difference(_CHECKED_KEYS)
         if len(self._pending) > self._backlog_limit:
             self._wait_for_room()
 
@@ -306,6 +314,9 @@ class StreamTable:
         reserved = _ANNOTATION_RESERVED.intersection(data)
         if reserved:
             raise ValueError(f"annotation fields {sorted(reserved)} are reserved")
+        redactor = SETTINGS.redactor
+        if redactor.active:
+            data = redactor.row(data)
         seen = ImageTally.count
         fields = normalize_row(data)
         self._annotations.extend(
@@ -347,6 +358,7 @@ class StreamTable:
         finally:
             self.closed = True
             self._stop.set()
+            self._wake.set()  # the flusher sleeps on it
             self._subscriptions.close()
             if self._flusher is not None and self._flusher is not threading.current_thread():
                 self._flusher.join(timeout=5)
@@ -376,6 +388,8 @@ class StreamTable:
         while not self._stop.is_set():
             self._wake.wait(self.flush_interval)
             self._wake.clear()
+            if self._stop.is_set():
+                break  # close() writes the rest itself
             started, backlog = time.monotonic(), self._rows.backlog
             for stream in (self._rows, self._annotations):
                 try:
@@ -475,11 +489,26 @@ class StreamTable:
                     f"cannot read table {self.name!r} at {self.uri}: {error}"
                 ) from error
 
+    def _tail(self) -> None:
+        """Refresh if the last one is older than a moment; during an outage, keep what we have.
+
+        Reads then still answer from the last version read plus the rows in
+        memory; the failure is reported once per error type.
+        """
+        if time.monotonic() - self._last_refresh <= _REFRESH_SECONDS:
+            return
+        try:
+            self.refresh()
+        except StorageError as error:
+            key = f"read:{type(error.__cause__).__name__}"
+            if key not in self._write_warned:
+                self._write_warned.add(key)
+                warnings.warn(f"weave_nb: {error}; showing the last version read", stacklevel=3)
+
     def _snapshot(self) -> Snapshot:
         if self.closed:
             raise ValueError(f"table {self.name!r} is closed")
-        if time.monotonic() - self._last_refresh > _REFRESH_SECONDS:
-            self.refresh()
+        self._tail()
         return Snapshot(self._rows.snapshot(), self._annotations.snapshot())
 
     def _read(self, query: Callable[[Snapshot], _T]) -> _T:
@@ -487,8 +516,8 @@ class StreamTable:
         return query(self._snapshot())
 
     def __len__(self) -> int:
-        if time.monotonic() - self._last_refresh > _REFRESH_SECONDS and not self.closed:
-            self.refresh()
+        if not self.closed:
+            self._tail()
         return len(self._rows)
 
     @property
@@ -703,6 +732,26 @@ def _validated(rows: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> list[di
     raise TypeError(f"log() takes a mapping or a list of mappings, got {type(rows).__name__}")
 
 
+def _redacted(
+    rows: Mapping[str, Any] | Sequence[Mapping[str, Any]], redactor: Redactor
+) -> Mapping[str, Any] | Sequence[Mapping[str, Any]]:
+    """``rows`` with secrets redacted and oversized values cut (see ``wnb.init(redact=...)``)."""
+    if isinstance(rows, Mapping):
+        return redactor.row(rows)
+    if isinstance(rows, Sequence) and not isinstance(rows, str | bytes):
+        return [redactor.row(r) if isinstance(r, Mapping) else r for r in rows]
+    return rows
+
+
+def _reset_fast_keys() -> None:
+    """The redaction settings changed: every key must be checked again once."""
+    for table in _open_tables():
+        table._fast_keys = frozenset()
+
+
+SETTINGS.listeners.append(_reset_fast_keys)
+
+
 def _annotation_history(snap: Snapshot) -> pa.Table:
     """Every annotation of ``snap``, oldest first, conformed to one schema."""
     tables = [s.read() for s in snap.annotations.segments] + list(snap.annotations.memory)
@@ -737,14 +786,14 @@ _ANNOTATIONS_BASE = pa.schema(
 def _refuse_legacy(location: Location) -> None:
     """A table in the pre-release segment layout is not read (no release wrote it)."""
     local = location.local
-    if local is not None and (local / LEGACY_MARKER).exists():
-        if not (local / ROWS / "_delta_log").exists():
-            raise ValueError(
-                f"{local} holds a table in weave_nb's pre-release segment layout (format 1), "
-                "which this version does not read. Its files are plain Parquet: re-log them "
-                f"into a new table, e.g. wnb.StreamTable('new').log(pandas.read_parquet("
-                f"'{local / ROWS}').to_dict('records'))"
-            )
+    legacy = local is not None and (local / LEGACY_MARKER).exists()
+    if legacy and local is not None and not (local / ROWS / "_delta_log").exists():
+        raise ValueError(
+            f"{local} holds a table in weave_nb's pre-release segment layout (format 1), "
+            "which this version does not read. Its files are plain Parquet: re-log them "
+            f"into a new table, e.g. wnb.StreamTable('new').log(pandas.read_parquet("
+            f"'{local / ROWS}').to_dict('records'))"
+        )
 
 
 def open_table(
