@@ -228,6 +228,22 @@ def test_bad_usage_and_unknown_model_log_the_row_with_nulls_and_warn_once(
     assert all(r["cost_usd"] is None for r in logged)
 
 
+def test_a_result_whose_usage_raises_still_logs_the_row(table: StreamTable) -> None:
+    class Broken(dict):  # type: ignore[type-arg]
+        def get(self, *args: Any) -> Any:
+            raise RuntimeError("broken mapping")
+
+    @monitor(table=table)
+    def call() -> Any:
+        return {"usage": Broken(prompt_tokens=1), "model": "m"}
+
+    with pytest.warns(MonitorWarning, match="no whole-number"):
+        call()
+    (row,) = rows(table)
+    assert row["model"] == "m"
+    assert row["input_tokens"] is None
+
+
 def test_plain_calls_get_no_token_columns(table: StreamTable) -> None:
     @monitor(table=table)
     def add(a: int, b: int) -> int:

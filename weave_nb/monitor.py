@@ -347,7 +347,10 @@ class MonitoredFunction(Generic[P, R]):
         extra: dict[str, Any] = {}
         if type(output) not in SCALARS or data:
             prices = self._prices if self._prices is not None else SETTINGS.prices
-            usage, problems = usage_columns(output, data, prices)
+            try:
+                usage, problems = usage_columns(output, data, prices)
+            except Exception as error:  # an exotic result must not cost the row
+                usage, problems = {}, [f"could not read token usage ({error!r})"]
             for problem in problems:
                 self._warn(
                     f"usage: {problem}",
