@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import weave_nb as wnb
 from weave_nb.charts import KINDS, Scope, make_kind
 from weave_nb.charts._outcomes import good_rate_sql
 from weave_nb.quality import drift
+from weave_nb.quality._numeric import _grouped_bins, reference_bins
 
 T0 = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
 HALF = (None, T0 + dt.timedelta(seconds=1000))
@@ -99,3 +103,37 @@ def test_quality_before_any_feedback_says_so() -> None:
         rendered = make_kind("quality", field="thumbs").render(t, Scope())
     assert rendered.rows == []
     assert rendered.empty == "No thumbs yet"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    values=st.lists(
+        st.none() | st.integers(-5, 5).map(float) | st.floats(-1e3, 1e3, allow_nan=False),
+        min_size=1,
+        max_size=300,
+    )
+)
+def test_reference_bins_by_selection_equal_the_grouped_ones(values: list[float | None]) -> None:
+    """The fast bins (quantile_disc, checked by counting) are the exact grouped bins."""
+    with wnb.StreamTable("bins", persist=False) as t:
+        t.log([{"x": v} for v in values])
+        t.flush()
+        fast = reference_bins(t.sql, '"x"', "TRUE")
+        grouped = _grouped_bins(t.sql, '"x"', "TRUE")
+    assert fast.numbers == grouped.numbers
+    assert fast.lows == grouped.lows
+    assert fast.counts == grouped.counts
+    assert fast.high == grouped.high or (math.isnan(fast.high) and math.isnan(grouped.high))
+
+
+def test_reference_bins_take_the_fast_path(
+    drifting: wnb.StreamTable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """quantile_disc's rounding is aimed at, so the grouped fallback is not needed."""
+
+    def fail(*_: object) -> None:
+        raise AssertionError("fell back to grouping the reference")
+
+    monkeypatch.setattr("weave_nb.quality._numeric._grouped_bins", fail)
+    bins = reference_bins(drifting.sql, '"x"', f"_timestamp < TIMESTAMPTZ '{HALF[1].isoformat()}'")
+    assert sum(bins.counts.values()) == 1000

@@ -67,16 +67,36 @@ def test_session_tags_calls_nested_calls_async_tasks_and_copied_threads(
     assert [r["session_id"] for r in logged if r["inputs"] == {"x": 0}] == [None, None]
 
 
-def test_session_derived_from_arguments(table: StreamTable) -> None:
+def test_session_derived_from_arguments_tags_the_call_and_the_calls_it_makes(
+    table: StreamTable,
+) -> None:
+    @monitor(table=table)
+    def lookup(question: str) -> str:
+        return question
+
     @monitor(table=table, session=lambda inputs: inputs["user"])
     def ask(user: str, question: str) -> str:
-        return question
+        return lookup(question)
+
+    @monitor(table=table, session=lambda inputs: inputs["user"])
+    async def ask_async(user: str, question: str) -> str:
+        return lookup(question)
 
     ask("ann", "hi")
     ask("bob", "yo")
-    assert sorted(r["session_id"] for r in rows(table)) == ["ann", "bob"]
+    asyncio.run(ask_async("cho", "hey"))
+    lookup("outside")
+    by_session = {}
+    for row in rows(table):
+        by_session.setdefault(row.get("session_id"), []).append(row["name"].rsplit(".", 1)[-1])
+    assert {k: sorted(v) for k, v in by_session.items()} == {
+        "ann": ["ask", "lookup"],
+        "bob": ["ask", "lookup"],
+        "cho": ["ask_async", "lookup"],
+        None: ["lookup"],
+    }
     frame = session_frame(table, "bob")
-    assert frame["inputs"].tolist() == [{"user": "bob", "question": "yo"}]
+    assert frame["inputs"].tolist()[0] == {"user": "bob", "question": "yo"}
 
 
 def test_session_callable_failing_is_reported_once_and_the_row_kept(table: StreamTable) -> None:
@@ -206,6 +226,22 @@ def test_bad_usage_and_unknown_model_log_the_row_with_nulls_and_warn_once(
     assert len(logged) == 2
     assert all(r["model"] == "mystery" and r["input_tokens"] is None for r in logged)
     assert all(r["cost_usd"] is None for r in logged)
+
+
+def test_a_result_whose_usage_raises_still_logs_the_row(table: StreamTable) -> None:
+    class Broken(dict):  # type: ignore[type-arg]
+        def get(self, *args: Any) -> Any:
+            raise RuntimeError("broken mapping")
+
+    @monitor(table=table)
+    def call() -> Any:
+        return {"usage": Broken(prompt_tokens=1), "model": "m"}
+
+    with pytest.warns(MonitorWarning, match="no whole-number"):
+        call()
+    (row,) = rows(table)
+    assert row["model"] == "m"
+    assert row["input_tokens"] is None
 
 
 def test_plain_calls_get_no_token_columns(table: StreamTable) -> None:

@@ -222,6 +222,35 @@ def test_export_never_raises_when_the_store_refuses(table: StreamTable) -> None:
             pass  # the table is closed: the export fails quietly, the app goes on
 
 
+def test_a_span_that_cannot_be_mapped_is_still_written(table: StreamTable) -> None:
+    class Odd:
+        name = "odd-span"
+        attributes = {"k": "v"}  # noqa: RUF012
+
+        @property
+        def context(self) -> Any:
+            raise RuntimeError("no context")
+
+    exporter = SpanExporter(table)
+    with pytest.warns(MonitorWarning, match="odd-span"):
+        exporter.export([Odd()])  # type: ignore[list-item]
+    (row,) = rows(table)
+    assert row["name"] == "odd-span"
+    assert row["attributes"] == '{"k": "v"}'
+
+
 def test_exporter_wants_a_stream_table() -> None:
     with pytest.raises(TypeError, match="StreamTable"):
         SpanExporter("not a table")  # type: ignore[arg-type]
+
+
+def test_without_the_sdk_the_import_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+    import sys
+
+    monkeypatch.delitem(sys.modules, "weave_nb.otel")
+    monkeypatch.setitem(sys.modules, "opentelemetry", None)  # as if it were not installed
+    with pytest.raises(ImportError, match="pip install opentelemetry-sdk"):
+        importlib.import_module("weave_nb.otel")
+    monkeypatch.undo()
+    assert importlib.import_module("weave_nb.otel").SpanExporter is SpanExporter

@@ -45,6 +45,13 @@ def test_big_values_are_cut_with_their_size_and_small_rows_pass_untouched() -> N
     assert redact_row(small) is small
 
 
+def test_cutting_twice_keeps_the_first_cut_and_its_size() -> None:
+    configure(max_value_bytes=8)
+    once = redact_row({"text": "x" * 100, "blob": b"y" * 100})
+    assert redact_row(once) == once  # the monitor cuts, then the store's log() sees it again
+    assert once["text"] == "x" * 8 + truncated_marker(100)
+
+
 def test_a_value_inside_itself_becomes_a_marker_never_the_secret_holding_original() -> None:
     loop: dict[str, object] = {"password": "p"}
     loop["self"] = loop

@@ -138,3 +138,12 @@ def test_drift_condition_fires_when_the_window_drifted(table: wnb.StreamTable) -
     table.log([{"status": "success", "x": 100.0 + i} for i in range(400)])
     assert events.wait_for(1) == [True]
     watch.stop()
+
+
+def test_a_count_condition_fires_on_silence(table: wnb.StreamTable) -> None:
+    events = Events()
+    # The window (the last 50 ms) soon holds no rows: fewer than one call is silence.
+    watch = table.watch("count(*) < 1", events, every=0.02, window=0.05)
+    assert events.wait_for(1) == [True]
+    assert events.events[0].rows == 0
+    watch.stop()

@@ -30,8 +30,9 @@ from time import perf_counter_ns, time_ns
 from typing import Any
 
 from ._monitor_record import CURRENT, Record, finish_pending
+from .tracing._session import SESSION, STATE
 
-__all__ = ["Runner", "runner_for"]
+__all__ = ["Runner", "in_session", "runner_for"]
 
 Runner = Callable[[Callable[..., Any], Record, tuple[Any, ...], dict[str, Any]], Any]
 
@@ -233,6 +234,50 @@ async def _drive_async_generator(
             raise
         except BaseException as error:
             sent, thrown = None, error
+
+
+def in_session(
+    runner: Runner, derive: Callable[[tuple[Any, ...], dict[str, Any]], str | None]
+) -> Runner:
+    """``runner`` inside the session ``derive(args, kwargs)`` gives each call (``session=``).
+
+    The call's row gets the ``session_id``, and so do the monitored calls it
+    makes while it runs — for plain functions and coroutines; a generator's body
+    runs later, in its consumer's context, so only its own row is tagged.
+    """
+    STATE.hooked = True  # the calls made inside read the session
+
+    if runner is run_coroutine:
+
+        async def run_async(
+            fn: Callable[..., Any], record: Record, args: tuple[Any, ...], kwargs: dict[str, Any]
+        ) -> Any:
+            session_id = derive(args, kwargs)
+            if session_id is None:
+                return await run_coroutine(fn, record, args, kwargs)
+            record.set_field("session_id", session_id)
+            token = SESSION.set(session_id)
+            try:
+                return await run_coroutine(fn, record, args, kwargs)
+            finally:
+                SESSION.reset(token)
+
+        return run_async
+
+    def run(
+        fn: Callable[..., Any], record: Record, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        session_id = derive(args, kwargs)
+        if session_id is None:
+            return runner(fn, record, args, kwargs)
+        record.set_field("session_id", session_id)
+        token = SESSION.set(session_id)
+        try:
+            return runner(fn, record, args, kwargs)
+        finally:
+            SESSION.reset(token)
+
+    return run
 
 
 def runner_for(fn: Callable[..., Any]) -> tuple[Runner, bool]:

@@ -15,6 +15,7 @@ redact costs one walk over it and no allocation.
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -141,11 +142,11 @@ class Redactor:
         if not limit or len(value) <= limit // 4:  # UTF-8 takes at most 4 bytes a character
             return value
         if isinstance(value, bytes):
-            if len(value) <= limit:
+            if len(value) <= limit or _already_cut(value, limit):
                 return value
             return value[:limit] + truncated_marker(len(value)).encode()
         encoded = value.encode("utf-8", "surrogatepass")
-        if len(encoded) <= limit:
+        if len(encoded) <= limit or _already_cut(encoded, limit):
             return value
         kept = encoded[:limit].decode("utf-8", "ignore")  # never split a character
         return kept + truncated_marker(len(encoded))
@@ -164,6 +165,20 @@ def cycle_stand_in(value: Any, *, circular: bool = True) -> dict[str, Any]:
         "__type__": f"{kind.__module__}.{kind.__qualname__}",
         "__truncated__": True,
     }
+
+
+_MARKER = re.compile(rb"\xe2\x80\xa6\[truncated, [0-9,]+ bytes\]\Z")
+_MARKER_MAX = len(truncated_marker(10**18).encode())
+
+
+def _already_cut(encoded: bytes, limit: int) -> bool:
+    """Whether a value was cut to ``limit`` before (a second pass, e.g. the monitor then log())."""
+    if len(encoded) > limit + _MARKER_MAX:
+        return False
+    found = _MARKER.search(encoded[-_MARKER_MAX:])
+    return (
+        found is not None and len(encoded) - (len(encoded[-_MARKER_MAX:]) - found.start()) <= limit
+    )
 
 
 def _is_glob(name: str) -> bool:

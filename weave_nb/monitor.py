@@ -67,7 +67,7 @@ from ._monitor_record import (
     current_record,
     monitoring,
 )
-from ._monitor_run import runner_for
+from ._monitor_run import in_session, runner_for
 from ._monitor_values import LOG_ERRORS, SCALARS, as_cell, exception_info, storable_variants
 from ._redact import REDACTED, Redactor
 from .tracing._usage import Prices, check_prices, usage_columns
@@ -173,12 +173,13 @@ class MonitoredFunction(Generic[P, R]):
             fn, skip_first=is_method(fn), convert=as_cell if preprocess is None else None
         )
         self._runner, self._collects = runner_for(fn)
+        if session is not None:
+            self._runner = in_session(self._runner, self._session_from)
         # Calls with plain scalar values have their rows built later, column-wise,
         # unless a hook must see the values now or an attribute needs normalizing.
         self._defers = (
             preprocess is None
             and postprocess is None
-            and session is None
             and not self._collects
             and SCALARS.issuperset(map(type, self._attributes.values()))
         )
@@ -317,7 +318,7 @@ class MonitoredFunction(Generic[P, R]):
             table = self.table if self._table is None else self._table
             failure = None if error is None else exception_info(error, _OWN_MODULES)
             inputs = self._bind(args, kwargs)
-            extra = self._derived(inputs, output, data)
+            extra = self._usage(output, data)
             if self._preprocess is not None:
                 inputs = self._preprocessed(inputs)
             if self._collects or self._postprocess is not None or type(output) not in SCALARS:
@@ -335,21 +336,25 @@ class MonitoredFunction(Generic[P, R]):
         except Exception as error:  # the monitor must never fail the monitored call
             self._warn("log", f"could not log a call of {self.name}: {error!r}")
 
-    def _derived(
-        self, inputs: dict[str, Any], output: Any, data: Mapping[str, Any] | None
-    ) -> dict[str, Any] | None:
-        """Columns derived from the call: its session (``session=``), tokens and cost."""
+    def _session_from(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
+        """The session id ``session=`` derives from a call's bound arguments; never raises."""
+        assert self._session_of is not None
+        try:
+            session_id = self._session_of(self._bind(args, kwargs))
+        except Exception as error:
+            self._hook_failed("session", error, "no session_id")
+            return None
+        return None if session_id is None else str(session_id)
+
+    def _usage(self, output: Any, data: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        """Columns derived from the call's result and added data: tokens and cost."""
         extra: dict[str, Any] = {}
-        if self._session_of is not None:
-            try:
-                session_id = self._session_of(inputs)
-                if session_id is not None:
-                    extra["session_id"] = str(session_id)
-            except Exception as error:
-                self._hook_failed("session", error, "no session_id")
         if type(output) not in SCALARS or data:
             prices = self._prices if self._prices is not None else SETTINGS.prices
-            usage, problems = usage_columns(output, data, prices)
+            try:
+                usage, problems = usage_columns(output, data, prices)
+            except Exception as error:  # an exotic result must not cost the row
+                usage, problems = {}, [f"could not read token usage ({error!r})"]
             for problem in problems:
                 self._warn(
                     f"usage: {problem}",
@@ -616,8 +621,9 @@ def monitor(
             written by :meth:`Record.finish` (e.g. once feedback arrived), or at
             interpreter exit for records never finished.
         session: ``inputs dict -> session id`` deriving the call's ``session_id``
-            from its bound arguments (e.g. ``lambda inputs: inputs["user_id"]``);
-            otherwise a call inside ``with wnb.session(...)`` gets that block's id.
+            from its bound arguments (e.g. ``lambda inputs: inputs["user_id"]``),
+            for the call and the monitored calls it makes (a generator: its own
+            row); otherwise a call inside ``with wnb.session(...)`` gets that id.
         prices: USD per 1M tokens per model, for the ``cost_usd`` of calls whose
             result carries token usage (default: :func:`weave_nb.init`'s ``prices``).
         redact: argument and field names (or globs) whose values are stored as

@@ -388,7 +388,7 @@ class SpanExporter(_export.SpanExporter):  # type: ignore[misc]
         try:
             prices = self._prices if self._prices is not None else SETTINGS.prices
             redactor = SETTINGS.redactor.merged(self._redactor)
-            rows = [span_row(span, prices, self._problems) for span in spans]
+            rows = [self._row(span, prices) for span in spans]
             if redactor.active:
                 rows = [redactor.row(row) for row in rows]
             try:
@@ -400,6 +400,21 @@ class SpanExporter(_export.SpanExporter):  # type: ignore[misc]
         except Exception as error:
             _warn("export", f"weave_nb could not export spans: {error!r}")
             return _export.SpanExportResult.FAILURE
+
+    def _row(
+        self, span: ReadableSpan, prices: Mapping[str, tuple[float, float]] | None
+    ) -> dict[str, Any]:
+        """The span's row; a span that cannot be mapped keeps its name and raw attributes."""
+        try:
+            return span_row(span, prices, self._problems)
+        except Exception as error:
+            name = str(getattr(span, "name", "?"))
+            self._problems.report(name, f"could not be mapped ({error!r}); raw attributes kept")
+            try:
+                raw = _as_text(dict(getattr(span, "attributes", None) or {}))
+            except Exception:
+                raw = None
+            return {"name": name, "status": None, "attributes": raw}
 
     def _log_one(self, row: dict[str, Any]) -> None:
         texts = {

@@ -8,6 +8,7 @@ Looked at through ``data-role="trace"`` (with ``data-trace-id``, ``data-span-cou
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +26,8 @@ def open_trace(nb: NotebookPage, notebook: str, source: str, rows: int, root: st
     widget.locator(".wnb-row", has_text=root).first.locator('[data-cell="name"]').click()
     return widget, widget.locator('[data-role="trace"]')
 
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 CHAIN = """import time
 import weave_nb as wnb
@@ -194,3 +197,28 @@ def test_the_trace_view_works_inside_a_board(nb: NotebookPage) -> None:
             f"() => {app}.execute('apputils:change-theme', {{theme: 'JupyterLab Light'}})"
         )
         nb.page.wait_for_function("() => document.body.dataset.jpThemeLight === 'true'")
+
+
+@pytest.mark.frontends("lab")
+def test_the_example_notebook_opens_agent_traces(nb: NotebookPage) -> None:
+    nb.open_copy(NOTEBOOKS / "monitor_llm.ipynb")
+    nb.run_all(timeout_ms=240_000)
+    board = nb.page.locator('[data-weave-nb="board"]', has_text="Agent traces")
+    expect(board).to_contain_text("total cost")
+    widget = board.locator(TABLE)
+    # The newest rows are the OpenTelemetry spans: their trace opens the same way.
+    widget.locator(".wnb-row", has_text="otel_agent").last.locator('[data-cell="name"]').click()
+    trace = widget.locator('[data-role="trace"]')
+    expect(trace.locator("[data-span-id]")).to_have_count(3)
+    names = trace.locator(".wnb-span-label").all_inner_texts()
+    assert names == ["otel_agent", "chat sim-gpt-4o", "calculator"], names
+    # A monitored agent call: its steps under it.
+    widget.locator('[data-role="filter"]').fill("name = 'agent'")
+    widget.locator('[data-role="filter"]').press("Enter")
+    expect(widget).to_have_attribute("data-matched-rows", "24")
+    widget.locator(".wnb-row").first.locator('[data-cell="name"]').click()
+    expect(trace.locator(".wnb-span-label").first).to_have_text("agent")
+    names = trace.locator(".wnb-span-label").all_inner_texts()
+    assert {"retrieve", "chat_model"} <= set(names), names
+    trace.scroll_into_view_if_needed()
+    nb.screenshot("notebook-agent-trace", widget)

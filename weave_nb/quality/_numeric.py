@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from weave_nb.charts._sql import literal
 from weave_nb.quality._comparison import Comparison
 from weave_nb.quality._tests import ks_p_value, psi
 
@@ -119,13 +120,14 @@ def _counts(cumulative: list[int]) -> list[int]:
 class ReferenceBins:
     """The quantile bins of a reference window, to bin other rows the way drift() does.
 
-    ``lows[i]`` / ``highs[i]`` are the smallest and largest reference values of bin
-    ``numbers[i]``; ``counts`` maps each bin number (and -1, the nulls) to its reference rows.
+    ``lows[i]`` is the smallest reference value of bin ``numbers[i]``, ``high`` the largest
+    reference value; ``counts`` maps each bin number (and -1, the nulls) to its reference
+    rows.
     """
 
     numbers: tuple[int, ...]
     lows: tuple[float, ...]
-    highs: tuple[float, ...]
+    high: float
     counts: dict[object, int]
 
     def key_sql(self, value: str) -> str:
@@ -134,18 +136,67 @@ class ReferenceBins:
         if not self.numbers:
             return f"CASE WHEN {value} IS NULL THEN -1 ELSE 0 END"
         steps = " ".join(
-            f"WHEN {value} >= {low!r} THEN {number}"
+            f"WHEN {value} >= {literal(low)} THEN {number}"
             for number, low in reversed(list(zip(self.numbers, self.lows, strict=True))[1:])
         )
         return (
-            f"CASE WHEN {value} IS NULL THEN -1 WHEN {value} < {self.lows[0]!r} THEN 0 "
-            f"WHEN {value} > {self.highs[-1]!r} THEN {BINS + 1} {steps} "
+            f"CASE WHEN {value} IS NULL THEN -1 WHEN {value} < {literal(self.lows[0])} THEN 0 "
+            f"WHEN {value} > {literal(self.high)} THEN {BINS + 1} {steps} "
             f"ELSE {self.numbers[0]} END"
         )
 
 
 def reference_bins(run: Run, expr: str, reference: str) -> ReferenceBins:
-    """The quantile bins of ``expr`` over the rows matching ``reference`` (one query)."""
+    """The quantile bins of ``expr`` over the rows matching ``reference``.
+
+    Bin ``k`` starts at the reference's order statistic number ``floor((k-1) n / BINS) + 1``
+    (the smallest value whose CDF exceeds ``(k-1)/BINS``). DuckDB's ``quantile_disc``
+    finds those values by selection, without sorting; each is then checked by counting the
+    values below and up to it, so the bins are exactly those of :func:`compare_numeric`.
+    Should a check fail (another rounding convention of ``quantile_disc``), the bins come
+    from the grouped query ``compare_numeric`` itself runs.
+    """
+    source = f"(SELECT {numeric_value(expr)} AS x FROM t WHERE {reference})"
+    sizes = run(f"SELECT count(x) AS n, count(*) AS rows, max(x) AS high FROM {source}")
+    n, rows, high = (sizes.column(i)[0].as_py() for i in range(3))
+    nulls: dict[object, int] = {-1: rows - n} if rows > n else {}
+    if n == 0:
+        return ReferenceBins((), (), math.nan, nulls)
+    # quantile_disc(q) is the value at 0-based index ceil(q n) - 1; aim at the middle of
+    # the wanted index's interval so that float rounding cannot move it.
+    levels = [min(1.0, (k * n // BINS + 0.5) / n) for k in range(BINS)]
+    found = run(f"SELECT quantile_disc(x, {levels!r}) AS q FROM {source}").column("q")[0]
+    candidates = [float(v) for v in found.as_py()]
+    checks = ", ".join(
+        f"count(*) FILTER (WHERE x < {literal(c)}) AS b{i}, "
+        f"count(*) FILTER (WHERE x <= {literal(c)}) AS e{i}"
+        for i, c in enumerate(candidates)
+    )
+    counted = run(f"SELECT {checks} FROM {source}").to_pylist()[0]
+    below = [counted[f"b{i}"] for i in range(BINS)]
+    upto = [counted[f"e{i}"] for i in range(BINS)]
+    # Bin k starts at c when #(x < c) <= (k-1) n / BINS < #(x <= c), in integers.
+    exact = all(below[k] * BINS <= k * n < upto[k] * BINS for k in range(BINS))
+    if not exact:
+        return _grouped_bins(run, expr, reference)
+    starts: dict[float, tuple[int, int]] = {}
+    for k, (low, before) in enumerate(zip(candidates, below, strict=True), start=1):
+        starts[low] = (k, before)  # equal starts: the value is in the last bin's number
+    lows = sorted(starts)
+    firsts = [starts[low][1] for low in lows] + [n]
+    counts: dict[object, int] = {
+        starts[low][0]: firsts[i + 1] - firsts[i] for i, low in enumerate(lows)
+    }
+    return ReferenceBins(
+        numbers=tuple(starts[low][0] for low in lows),
+        lows=tuple(lows),
+        high=float(high),
+        counts={**counts, **nulls},
+    )
+
+
+def _grouped_bins(run: Run, expr: str, reference: str) -> ReferenceBins:
+    """The bins by grouping the reference's distinct values (always exact, slower)."""
     query = f"""
     WITH g AS (
         SELECT {numeric_value(expr)} AS x, count(*) AS ca FROM t WHERE {reference} GROUP BY 1
@@ -161,11 +212,11 @@ def reference_bins(run: Run, expr: str, reference: str) -> ReferenceBins:
     ORDER BY 1
     """
     bins = run(query).to_pydict()
-    counts: dict[object, int] = {k: n or 0 for k, n in zip(bins["k"], bins["n"], strict=True)}
+    counts: dict[object, int] = {k: n for k, n in zip(bins["k"], bins["n"], strict=True) if n}
     rows = [i for i, k in enumerate(bins["k"]) if k >= 0]
     return ReferenceBins(
         numbers=tuple(bins["k"][i] for i in rows),
         lows=tuple(bins["low"][i] for i in rows),
-        highs=tuple(bins["high"][i] for i in rows),
+        high=max((bins["high"][i] for i in rows), default=math.nan),
         counts=counts,
     )

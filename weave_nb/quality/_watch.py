@@ -6,9 +6,9 @@ last ``window`` and calls ``callback(event)`` when it turns true, and again when
 clears. The condition is an aggregate SQL expression (one true/false answer for the
 window) checked at the call, so a typo raises ``ValueError`` there rather than failing
 later in the thread; a condition may also be a function ``(table, where) -> bool``, such
-as :func:`drift_condition`. A window without rows never fires (an aggregate over no rows
-is NULL): a watch waits for traffic rather than alerting on silence; watch silence with
-``count(*) = 0`` over a table that always has rows in the window, or a condition function.
+as :func:`drift_condition`. Over a window without rows most aggregates are NULL, which
+does not fire; ``count(*) < 10`` does, so a watch can also alert on silence. A condition
+function is not called for an empty window.
 
 A condition that fails while watching (a column dropped from a rewritten table, a failing
 function) is reported once as a warning and its watch stops; an exception raised by the
@@ -262,7 +262,7 @@ def _check_sql(table: StreamTable, condition: str) -> None:
 def _sql_condition(table: StreamTable, condition: str, where: str) -> tuple[bool, int]:
     row = table.sql(f"SELECT ({condition}) AS fired, count(*) AS n FROM t WHERE {where}")
     fired, rows = row.column("fired")[0].as_py(), row.column("n")[0].as_py()
-    return bool(fired) and rows > 0, int(rows)
+    return bool(fired), int(rows)
 
 
 def _seconds(value: str | dt.timedelta | float, name: str) -> float:

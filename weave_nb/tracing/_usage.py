@@ -58,11 +58,11 @@ def check_prices(prices: Prices | None) -> dict[str, tuple[float, float]] | None
 
 
 def _get(source: Any, name: str) -> Any:
-    if isinstance(source, Mapping):
-        return source.get(name, _MISSING)
     try:
+        if isinstance(source, Mapping):
+            return source.get(name, _MISSING)
         return getattr(source, name, _MISSING)
-    except Exception:  # a property that raises is as good as missing
+    except Exception:  # a property or mapping that raises is as good as missing
         return _MISSING
 
 
