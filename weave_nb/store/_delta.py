@@ -183,12 +183,9 @@ def evolve(uri: str, options: Mapping[str, str], schema: pa.Schema) -> None:
     from deltalake import write_deltalake
 
     def attempt() -> None:
-        write_deltalake(
-            _table(uri, options),
-            schema.empty_table(),
-            mode="append",
-            schema_mode="merge",
-        )
+        table = _table(uri, options)
+        write_deltalake(table, schema.empty_table(), mode="append", schema_mode="merge")
+        table.update_incremental()
 
     _retrying(uri, options, attempt)
 
@@ -216,9 +213,11 @@ def commit(
     properties = CommitProperties(max_commit_retries=_COMMIT_ATTEMPTS)
 
     def attempt() -> None:
-        _table(uri, options).create_write_transaction(
-            actions, "append", schema, commit_properties=properties
-        )
+        table = _table(uri, options)
+        table.create_write_transaction(actions, "append", schema, commit_properties=properties)
+        # Without this the next commit starts from the old version and rebases over
+        # every commit since: the cost of a flush would grow with the table's age.
+        table.update_incremental()
 
     return _retrying(uri, options, attempt)
 

@@ -34,6 +34,7 @@ def fit_to_schema(table: pa.Table, schema: pa.Schema) -> tuple[pa.Table, pa.Sche
 
     The second value is ``None`` when ``schema`` already holds every column.
     """
+    _check_names(table.schema)
     known = {f.name: f.type for f in schema}
     out: dict[str, pa.ChunkedArray] = {}
     additions: dict[str, pa.Field] = {}
@@ -54,6 +55,18 @@ def fit_to_schema(table: pa.Table, schema: pa.Schema) -> tuple[pa.Table, pa.Sche
     fitted = pa.table(out)
     changed = pa.schema(list(additions.values())) if additions else None
     return fitted, changed
+
+
+def _check_names(schema: pa.Schema | pa.StructType) -> None:
+    """Refuse field names Delta cannot hold (a NUL cuts the name short), at any depth."""
+    for field in schema:
+        if "\x00" in field.name:
+            raise ValueError(f"field name {field.name!r} contains NUL ('\\x00')")
+        t = field.type
+        while pa.types.is_list(t) or pa.types.is_large_list(t):
+            t = t.value_type
+        if pa.types.is_struct(t):
+            _check_names(t)
 
 
 def _place(name: str, type_: pa.DataType, known: dict[str, pa.DataType]) -> str:
@@ -116,14 +129,22 @@ def _is_text(type_: pa.DataType) -> bool:
 def restored_type(field: pa.Field) -> pa.DataType:
     """The type a stored field stands for (undoing the marked mappings, at any depth)."""
     t = field.type
-    marked = _MARKED.get((field.metadata or {}).get(TYPE_KEY, b""))
-    if marked is not None:
-        return marked
+    marker = (field.metadata or {}).get(TYPE_KEY)
+    if marker is not None:
+        return _unmark(marker, t)
     if pa.types.is_struct(t):
         return pa.struct([f.with_type(restored_type(f)) for f in t])
     if pa.types.is_list(t):
         return pa.list_(t.value_field.with_type(restored_type(t.value_field)))
     return t
+
+
+def _unmark(marker: bytes, stored: pa.DataType) -> pa.DataType:
+    """The type a marker names: ``time``, ``duration``, or ``list:<marker>`` (Delta keeps no
+    metadata on list elements, so a list of them is marked on the list field)."""
+    if marker.startswith(b"list:") and pa.types.is_list(stored):
+        return pa.list_(_unmark(marker[5:], stored.value_type))
+    return _MARKED.get(marker, stored)
 
 
 def _storable_field(field: pa.Field) -> pa.Field:
@@ -136,7 +157,10 @@ def _storable_field(field: pa.Field) -> pa.Field:
     if pa.types.is_struct(t):
         return pa.field(field.name, pa.struct([_storable_field(f) for f in t]))
     if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
-        return pa.field(field.name, pa.list_(_storable_field(t.value_field)))
+        item = _storable_field(t.value_field)
+        marker = (item.metadata or {}).get(TYPE_KEY)
+        metadata = {TYPE_KEY: b"list:" + marker} if marker is not None else None
+        return pa.field(field.name, pa.list_(item.remove_metadata()), metadata=metadata)
     return pa.field(field.name, _storable_type(t))
 
 

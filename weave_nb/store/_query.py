@@ -290,9 +290,12 @@ class QueryEngine:
         """Run DuckDB SQL in which the merged view is the relation ``t``."""
         with self._lock:
             try:
-                self._con.execute(f"CREATE OR REPLACE TEMP VIEW __t_pos AS {self._view_sql(snap)}")
                 self._con.execute(
-                    "CREATE OR REPLACE TEMP VIEW t AS SELECT * EXCLUDE (__pos) FROM __t_pos"
+                    f"CREATE OR REPLACE TEMP VIEW __weave_nb_view AS {self._view_sql(snap)}"
+                )
+                self._con.execute(
+                    "CREATE OR REPLACE TEMP VIEW t AS "
+                    "SELECT * EXCLUDE (__weave_nb_pos) FROM __weave_nb_view"
                 )
                 return self._con.sql(query).to_arrow_table()
             except duckdb.Error as error:
@@ -391,7 +394,10 @@ class QueryEngine:
 
     def _filtered_positions(self, snap: Snapshot, filter: str) -> np.ndarray[Any, Any]:
         """Positions (in log order) of the rows matching ``filter``."""
-        result = self.sql(snap, f"SELECT __pos FROM __t_pos WHERE ({filter}) ORDER BY __pos")
+        result = self.sql(
+            snap,
+            f"SELECT __weave_nb_pos FROM __weave_nb_view WHERE ({filter}) ORDER BY __weave_nb_pos",
+        )
         return np.asarray(result.column(0).to_numpy(), dtype=np.int64)
 
     def _take(self, snap: Snapshot, positions: np.ndarray[Any, Any]) -> pa.Table:
@@ -428,7 +434,7 @@ class QueryEngine:
         With ``cached`` (the segment is decoded in the column cache), a ``take``;
         otherwise DuckDB decodes only the pages holding the rows.
         """
-        if cached:
+        if cached or _ROW_NUMBER in segment.schema.names:
             names = logical_schema(segment.schema).names
             columns = {n: self._cache.column(segment, n, None) for n in names}
             return pa.table(columns).take(pa.array(local))
@@ -472,14 +478,15 @@ class QueryEngine:
     ) -> str:
         """SQL for one stream: clean files read by DuckDB, the rest conformed in memory.
 
-        With ``positions``, each row also gets ``__pos``, its index in log order.
+        With ``positions``, each row also gets ``__weave_nb_pos``, its index in log order.
         """
         parts: list[str] = []
         start = 0
         tables: list[tuple[pa.Table, int]] = []
         files: list[tuple[Segment, int]] = []
         for segment in stream.segments:
-            if needs_conform(segment.schema, schema):
+            # A logged column named like DuckDB's row-number option cannot be read with it.
+            if needs_conform(segment.schema, schema) or _ROW_NUMBER in segment.schema.names:
                 tables.append((conform(segment.read(), schema), start))
             else:
                 files.append((segment, start))
@@ -489,7 +496,7 @@ class QueryEngine:
             start += table.num_rows
         if positions:
             parts.extend(
-                f"SELECT * EXCLUDE (file_row_number), file_row_number + {first} AS __pos "
+                f"SELECT * EXCLUDE (file_row_number), file_row_number + {first} AS __weave_nb_pos "
                 f"FROM read_parquet({_literal(str(s.path))}, file_row_number = true)"
                 for s, first in files
             )
@@ -501,18 +508,21 @@ class QueryEngine:
         for table, first in tables:
             if positions:
                 table = table.append_column(
-                    "__pos", pa.array(np.arange(first, first + table.num_rows, dtype=np.int64))
+                    "__weave_nb_pos",
+                    pa.array(np.arange(first, first + table.num_rows, dtype=np.int64)),
                 )
             name = f"__{prefix}_{len(self._registered)}"
             self._con.register(name, table)
             self._registered.append(name)
             parts.append(f"SELECT * FROM {name}")
         body = " UNION ALL BY NAME ".join(parts)
-        cols = ", ".join(quote(n) for n in [*schema.names, *(["__pos"] if positions else [])])
+        cols = ", ".join(
+            quote(n) for n in [*schema.names, *(["__weave_nb_pos"] if positions else [])]
+        )
         return f"SELECT {cols} FROM ({body})"
 
     def _view_sql(self, snap: Snapshot) -> str:
-        """The merged view with a ``__pos`` column (log order)."""
+        """The merged view with a ``__weave_nb_pos`` column (log order)."""
         rows = self._stream_sql(snap.rows, snap.rows_schema, "rows", positions=True)
         if not snap.has_annotations:
             return rows
@@ -536,7 +546,7 @@ class QueryEngine:
                 )
             else:
                 select.append(f"r.{col}")
-        select.append("r.__pos")
+        select.append("r.__weave_nb_pos")
         return (
             f"SELECT {', '.join(select)} FROM ({rows}) AS r "
             f"LEFT JOIN {name} AS a ON CAST(r._id AS VARCHAR) = a.__key"
@@ -547,6 +557,9 @@ class QueryEngine:
         for name in self._registered[mark:]:
             self._con.unregister(name)
         del self._registered[mark:]
+
+
+_ROW_NUMBER = "file_row_number"
 
 
 def _sql_type(engine: QueryEngine, type_: pa.DataType) -> str:

@@ -29,8 +29,8 @@ __all__ = ["Segment", "SegmentIndex", "SegmentWriter"]
 _ROW_GROUP_ROWS = 64 * 1024
 _COMPACT_BELOW_ROWS = 256 * 1024
 _COMPACT_RUN = 8
-_TIER_BITS = 2
-"""Segments whose row counts have the same bit length // this are one size tier (×4)."""
+_SIMILAR = 4
+"""Files merge together while the largest has at most this many times the smallest's rows."""
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
@@ -296,10 +296,6 @@ def _small_runs(segments: Sequence[Segment]) -> list[list[Segment]]:
     return runs
 
 
-def _tier(segment: Segment) -> int:
-    return segment.num_rows.bit_length() // _TIER_BITS
-
-
 class SegmentWriter:
     """Writes one writer's data files, commits them, and compacts its small ones."""
 
@@ -330,22 +326,28 @@ class SegmentWriter:
         return segment
 
     def compaction_candidates(self) -> list[Segment]:
-        """The newest run of own small segments of one size tier, once it is long enough.
+        """The newest run of 8+ own small files of similar size (within 4× of each other).
 
-        Merging only segments of similar size (size-tiered, as log-structured
+        Merging only files of similar size (size-tiered, as log-structured
         stores do) rewrites each row a logarithmic number of times; merging the
-        growing result again with every few new files would rewrite it each time.
+        growing result again with every few new files would rewrite it each
+        time. Similar means a ratio, not fixed tiers, so flushes whose sizes
+        straddle a tier boundary (1 and 2 rows, 480 and 540) still merge.
         """
         committed = set(self._index._known)
         self._own = [s for s in self._own if s.name in committed]
         run: list[Segment] = []
+        low = high = 0
         for segment in reversed(self._own):
-            if run and _tier(segment) == _tier(run[-1]):
+            rows = max(segment.num_rows, 1)
+            if run and max(high, rows) <= _SIMILAR * min(low, rows):
                 run.append(segment)
+                low, high = min(low, rows), max(high, rows)
                 continue
             if len(run) >= _COMPACT_RUN:
                 break
-            run = [segment] if segment.num_rows < _COMPACT_BELOW_ROWS else []
+            small = segment.num_rows < _COMPACT_BELOW_ROWS
+            run, low, high = ([segment], rows, rows) if small else ([], 0, 0)
         return run[::-1] if len(run) >= _COMPACT_RUN else []
 
     def compact(self, run: list[Segment]) -> Segment:

@@ -277,7 +277,7 @@ class Stream:
         writable = self._writer.writable
 
         def bad_rows(part: pa.Table, start: int) -> list[int]:  # bisect: O(bad · log n) checks
-            if writable(part):
+            if writable(_without_empty_columns(part)):
                 return []
             if part.num_rows == 1:
                 return [start]
@@ -289,7 +289,12 @@ class Stream:
             raise error
         mask = np.ones(batch.num_rows, dtype=bool)
         mask[bad] = False
-        keep = [batch.filter(pa.array(mask))]
+        kept = batch.filter(pa.array(mask))
+        # Columns only the bad rows had values in may be what cannot be written: drop them.
+        kept = kept.select(
+            [n for n, c in zip(kept.column_names, kept.columns) if c.null_count < len(c)]
+        )
+        keep = [kept] if kept.num_rows else []
         self.rejected_rows += len(bad)
         warnings.warn(
             f"weave_nb: {len(bad)} row(s) of {self.uri} could not be written ({error!r}); "
@@ -381,6 +386,14 @@ class Stream:
                 self._next_id += 1
             ids.append(value)
         return column_to_arrow(ids, images=False)
+
+
+def _without_empty_columns(table: pa.Table) -> pa.Table:
+    """``table`` without the columns that hold only nulls (they may be what cannot be written)."""
+    names = [
+        n for n, c in zip(table.column_names, table.columns, strict=True) if c.null_count < len(c)
+    ]
+    return table.select(names)
 
 
 def _cut_oversized(table: pa.Table) -> pa.Table:

@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import pyarrow as pa
 
 from .._config import SETTINGS, default_root, default_storage_options
-from .._redact import Redactor
 from . import _lifecycle
 from ._image import Image, is_image_type
 from ._layout import ANNOTATIONS, LEGACY_MARKER, ROWS, TIMESTAMP_TYPE
@@ -238,11 +237,11 @@ class StreamTable:
                 self._wait_for_room()
             return
         self._check_writable()
-        redactor = SETTINGS.redactor
-        if redactor.active:
-            row = _redacted(row, redactor)
         seen = ImageTally.count
         rows = _validated(row)
+        redactor = SETTINGS.redactor
+        if redactor.active:  # after validation: a circular value is refused, not replaced
+            rows = [redactor.row(r) for r in rows]
         keys = set().union(*rows)
         self._rows.extend(rows, images=ImageTally.count != seen)
         if not keys.issubset(self._fast_keys) and self._writable:
@@ -314,11 +313,11 @@ class StreamTable:
         reserved = _ANNOTATION_RESERVED.intersection(data)
         if reserved:
             raise ValueError(f"annotation fields {sorted(reserved)} are reserved")
-        redactor = SETTINGS.redactor
-        if redactor.active:
-            data = redactor.row(data)
         seen = ImageTally.count
         fields = normalize_row(data)
+        redactor = SETTINGS.redactor
+        if redactor.active:
+            fields = redactor.row(fields)
         self._annotations.extend(
             [{"_target_id": row_id, "_fields": list(fields), **fields}],
             images=ImageTally.count != seen,
@@ -730,17 +729,6 @@ def _validated(rows: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> list[di
                 raise type(error)(f"row {i}: {error}") from None
         return out
     raise TypeError(f"log() takes a mapping or a list of mappings, got {type(rows).__name__}")
-
-
-def _redacted(
-    rows: Mapping[str, Any] | Sequence[Mapping[str, Any]], redactor: Redactor
-) -> Mapping[str, Any] | Sequence[Mapping[str, Any]]:
-    """``rows`` with secrets redacted and oversized values cut (see ``wnb.init(redact=...)``)."""
-    if isinstance(rows, Mapping):
-        return redactor.row(rows)
-    if isinstance(rows, Sequence) and not isinstance(rows, str | bytes):
-        return [redactor.row(r) if isinstance(r, Mapping) else r for r in rows]
-    return rows
 
 
 def _reset_fast_keys() -> None:

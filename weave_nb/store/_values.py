@@ -27,6 +27,7 @@ import enum
 import json
 import math
 import pathlib
+import re
 import sys
 import uuid
 from collections.abc import Mapping
@@ -36,6 +37,7 @@ from typing import Any
 import pyarrow as pa
 
 from ._image import IMAGE_TYPE, Image
+from ._layout import split_companion
 
 __all__ = [
     "DECIMAL_TYPE",
@@ -69,6 +71,10 @@ as is (a type per batch would conflict across files; DuckDB has no ``decimal256`
 _DECIMAL_INTEGER_DIGITS = DECIMAL_TYPE.precision - DECIMAL_TYPE.scale
 
 
+_SUSPECT = re.compile(r"\x00|~|^__weave_nb")
+"""Cheap screen for the names ``validate_column_name`` refuses beyond the basics."""
+
+
 def validate_column_name(name: object) -> str:
     """Check a top-level key: a non-empty ``str`` not reserved for the store."""
     if type(name) is not str:
@@ -77,6 +83,14 @@ def validate_column_name(name: object) -> str:
         raise ValueError("column names must not be empty")
     if name in _RESERVED:
         raise ValueError(f"column {name!r} is set by the store and cannot be logged")
+    if "\x00" in name:
+        raise ValueError(f"column {name!r}: names cannot contain NUL ('\\x00'); Parquet cuts them")
+    if name.startswith("__weave_nb"):
+        raise ValueError(f"column {name!r}: names starting '__weave_nb' are the store's own")
+    if split_companion(name) is not None:
+        raise ValueError(
+            f"column {name!r}: names ending in '~<type>' are the store's companion columns"
+        )
     return name
 
 
@@ -88,7 +102,14 @@ def normalize_row(row: Mapping[str, Any]) -> dict[str, Any]:
     """
     out: dict[str, Any] = {}
     for key, value in row.items():
-        if type(key) is not str or not key or key in _RESERVED:
+        if (
+            type(key) is not str
+            or not key
+            or key in _RESERVED
+            or "\x00" in key
+            or "~" in key
+            or key.startswith("__weave_nb")
+        ):
             validate_column_name(key)
         kind = type(value)
         if kind in PLAIN_TYPES or kind is dt.datetime:
@@ -349,13 +370,20 @@ def _column_to_arrow(values: list[Any], images: bool) -> pa.Array:
     # datetime with NaN raise the plain ones from its Python converters.
     except (ValueError, TypeError, pa.ArrowNotImplementedError, OverflowError):
         return pa.array([to_text(v) for v in values], type=pa.string())
-    if _has_empty_struct(array.type) or (
-        type_ is None and _holds_binary(array.type) and _has_str_in_binary(array.type, values)
+    if (
+        _has_empty_struct(array.type)
+        or (type_ is None and _holds_binary(array.type) and _has_str_in_binary(array.type, values))
+        or (pa.types.is_temporal(array.type) and _has_numbers(values))
     ):
         # Parquet cannot hold a struct with no fields ({}), and Arrow silently turns
-        # str mixed with bytes into bytes: keep such values as text (conflict rule).
+        # str mixed with bytes into bytes and numbers mixed with datetimes into
+        # datetimes: keep such values as text (conflict rule).
         return pa.array([to_text(v) for v in values], type=pa.string())
     return array
+
+
+def _has_numbers(values: list[Any]) -> bool:
+    return any(type(v) is int or type(v) is float for v in values)
 
 
 def _with_decimal_type(array: pa.Array) -> pa.Array:
