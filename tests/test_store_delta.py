@@ -1,4 +1,4 @@
-"""The Delta Lake layout: commits, companions, retention, refusals and the second line of defence."""
+"""The Delta Lake layout: commits, companions, retention, refusals, the second line of defence."""
 
 from __future__ import annotations
 
