@@ -130,7 +130,8 @@ def load(uri: str, options: Mapping[str, str]) -> LogState | None:
         with _tables_lock:
             _tables.pop(uri, None)
         return None
-    actions = pa.table(table.get_add_actions(flatten=True))
+    # Through the C stream interface: pa.table() on a foreign table imports pandas first.
+    actions = pa.RecordBatchReader.from_stream(table.get_add_actions(flatten=True)).read_all()
     names = actions.column_names
     paths = actions.column("path").to_pylist()
     sizes = actions.column("size_bytes").to_pylist()

@@ -45,7 +45,7 @@ _CHECKED_KEYS = frozenset({STAMP, "_timestamp", "_client_id"})
 """Keys the fast path of ``log()`` must not accept (they need ``normalize_row``)."""
 _ANNOTATION_RESERVED = frozenset({"_id", "_timestamp", "_client_id", "_target_id", "_fields"})
 _REFRESH_SECONDS = 0.2
-_FIRST_BACKLOG_LIMIT = 200_000
+_FIRST_BACKLOG_LIMIT = 1_000_000
 _MIN_BACKLOG_LIMIT = 20_000
 _T = TypeVar("_T")
 _now = time.time_ns
