@@ -168,3 +168,41 @@ def test_local_cache_holds_only_committed_remote_files(s3_root: str, tmp_path: P
     cached = {p.name for p in table.location.child("rows").cache_dir().glob("*.parquet")}
     assert len(cached) == 1
     table.close()
+
+
+_KILLED = """
+    import sys, time, weave_nb as wnb
+    table = wnb.StreamTable("crash", root=sys.argv[1], flush_interval=0.3)
+    i = 0
+    while True:
+        table.log({"seq": i, "wall": time.time()})
+        i += 1
+        if i == 200:
+            table.flush()
+            print("ready", flush=True)
+        if i % 500 == 0:
+            print(i, flush=True)
+        time.sleep(0.0005)
+"""
+
+
+@pytest.mark.slow
+def test_kill_9_of_an_s3_writer_keeps_a_prefix_and_the_table_opens(s3_root: str) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(_KILLED), s3_root],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
+    while int(proc.stdout.readline()) < 3000:  # logging for a while, flushes in flight
+        pass
+    killed_at = time.time()
+    proc.kill()
+    proc.wait(timeout=10)
+    arrow = wnb.open_table("crash", root=s3_root).to_arrow()
+    seqs = arrow.column("seq").to_pylist()
+    assert len(seqs) >= 200
+    assert seqs == list(range(len(seqs)))  # a prefix: nothing in the middle missing
+    # At most a flush interval plus one commit on the (slow, emulated) store was lost.
+    assert killed_at - max(arrow.column("wall").to_pylist()) < 0.3 + 3.0
