@@ -289,11 +289,8 @@ class Stream:
             raise error
         mask = np.ones(batch.num_rows, dtype=bool)
         mask[bad] = False
-        kept = batch.filter(pa.array(mask))
         # Columns only the bad rows had values in may be what cannot be written: drop them.
-        kept = kept.select(
-            [n for n, c in zip(kept.column_names, kept.columns) if c.null_count < len(c)]
-        )
+        kept = _without_empty_columns(batch.filter(pa.array(mask)))
         keep = [kept] if kept.num_rows else []
         self.rejected_rows += len(bad)
         warnings.warn(
