@@ -45,7 +45,7 @@ _CHECKED_KEYS = frozenset({STAMP, "_timestamp", "_client_id"})
 """Keys the fast path of ``log()`` must not accept (they need ``normalize_row``)."""
 _ANNOTATION_RESERVED = frozenset({"_id", "_timestamp", "_client_id", "_target_id", "_fields"})
 _REFRESH_SECONDS = 0.2
-_FIRST_BACKLOG_LIMIT = 1_000_000
+_MAX_BACKLOG_LIMIT = 500_000
 _MIN_BACKLOG_LIMIT = 20_000
 _T = TypeVar("_T")
 _now = time.time_ns
@@ -158,7 +158,7 @@ class StreamTable:
         # Column names seen in accepted rows (minus the ones needing checks): a
         # row of plain values with only these keys takes log()'s fast path.
         self._fast_keys: frozenset[str] = frozenset()
-        self._backlog_limit = _FIRST_BACKLOG_LIMIT
+        self._backlog_limit = _MAX_BACKLOG_LIMIT
         self._engine = QueryEngine()
         self._last_refresh = 0.0
         self._refresh_lock = threading.Lock()
@@ -409,11 +409,18 @@ class StreamTable:
             self._drained.set()
 
     def _adapt_backlog_limit(self, rows: int, seconds: float) -> None:
-        """Backlog limit = rows the flusher commits in one interval, at its recent rate."""
+        """Backlog limit: half of what the flusher commits in one interval at its recent rate.
+
+        Half, because a crash loses the backlog plus the batch being committed
+        (at most as large): together about one interval. Capped, so memory
+        stays bounded (~200 MB of small rows) however fast the disk.
+        """
         if rows < _MIN_BACKLOG_LIMIT or seconds <= 0:
             return
-        rate = rows / seconds
-        self._backlog_limit = max(_MIN_BACKLOG_LIMIT, int(rate * self.flush_interval))
+        per_interval = rows / seconds * self.flush_interval
+        self._backlog_limit = int(
+            min(_MAX_BACKLOG_LIMIT, max(_MIN_BACKLOG_LIMIT, per_interval / 2))
+        )
 
     # -- maintenance -----------------------------------------------------------------
 
