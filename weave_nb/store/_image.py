@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     import numpy as np
     from PIL.Image import Image as PILImage
 
-__all__ = ["IMAGE_METADATA", "IMAGE_TYPE", "MODE_KEY", "PNG_MODES", "Image", "is_image_type"]
+__all__ = ["IMAGE_TYPE", "MODE_KEY", "PNG_MODES", "Image", "is_image_type"]
 
 IMAGE_TYPE = pa.struct(
     [
@@ -22,7 +22,6 @@ IMAGE_TYPE = pa.struct(
 )
 """Arrow type of an image cell: PNG bytes plus pixel size, readable by any Arrow/Parquet tool."""
 
-IMAGE_METADATA = {b"weave_nb.type": b"image"}
 
 PNG_MODES = frozenset({"1", "L", "LA", "P", "RGB", "RGBA", "I;16"})
 """PIL modes stored as they are; every other mode is converted (see ``_storable``)."""

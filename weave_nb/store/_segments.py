@@ -226,11 +226,6 @@ class SegmentIndex:
             self._recompute()
         _forget(removed)
 
-    def note_schema(self, schema: pa.Schema) -> None:
-        """The table's schema after this process evolved it."""
-        with self._lock:
-            self._schema = schema
-
     def _recompute(self) -> None:
         visible = sorted(self._known.values(), key=lambda s: s.order_key)
         if any(s.num_rows < 0 for s in visible):  # a foreign file without statistics

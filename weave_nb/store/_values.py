@@ -43,7 +43,6 @@ __all__ = [
     "DECIMAL_TYPE",
     "MAX_DEPTH",
     "PLAIN_TYPES",
-    "RESERVED_OR_CHECKED",
     "ImageTally",
     "column_to_arrow",
     "escape_surrogates",
@@ -56,8 +55,6 @@ PLAIN_TYPES = frozenset({int, float, str, bool, type(None), bytes})
 _TEMPORAL = (dt.datetime, dt.date, dt.time, dt.timedelta)
 _RESERVED = frozenset({"_client_id"})
 _STR_ONLY = frozenset({str})
-RESERVED_OR_CHECKED = ("", "_client_id", "_timestamp")
-"""Keys the ``log()`` fast path must hand to ``normalize_row`` for checking."""
 
 MAX_DEPTH = 32
 """Most dicts/lists a column value may nest. Arrow's C interface (how DuckDB reads
