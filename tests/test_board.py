@@ -258,3 +258,15 @@ def test_chosen_panels_are_never_reseeded(table: StreamTable, boards: list[Board
     table.log(monitor_rows(10))
     wait_for(lambda: board.stats and board.stats[0]["value"] == "10")
     assert [type(p.kind) for p in board.panels] == [Volume]
+
+
+def test_sub_millisecond_latencies_keep_their_digits() -> None:
+    from weave_nb.charts.stats import _ms
+
+    assert [_ms(v) for v in (0.337, 4.5, 28.2, 1500.0, None)] == [
+        "0.34 ms",
+        "4.5 ms",
+        "28 ms",
+        "1.50 s",
+        "–",
+    ]

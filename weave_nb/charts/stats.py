@@ -103,4 +103,7 @@ def _percent(value: float | None) -> str:
 def _ms(value: float | None) -> str:
     if value is None:
         return "–"
-    return f"{value / 1000:.2f} s" if value >= 1000 else f"{value:.0f} ms"
+    if value >= 1000:
+        return f"{value / 1000:.2f} s"
+    # Fast models answer in well under a millisecond: "0 ms" would hide it.
+    return f"{value:.0f} ms" if value >= 10 else f"{value:.2g} ms"
