@@ -196,6 +196,36 @@ def test_sort_on_timestamps_and_bools(tmp_path: Path) -> None:
     assert by_ok == [2, 0, 3, 1]
 
 
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+@pytest.mark.parametrize("key", ["f", "c"])
+def test_windows_near_the_top_rank_as_the_whole_column(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, direction: str, key: str
+) -> None:
+    """Windows near the top (found by DuckDB, row groups pruned) and deeper ones (the
+    key column ranked) give one order: ties in log order, NaN and nulls last together."""
+    from weave_nb.store import _query
+
+    rng = random.Random(3)
+    floats = [float("nan"), float("inf"), -float("inf"), 0.0, -0.0, 1.5, -2.5, None]
+    rows = [
+        {"i": i, "f": rng.choice(floats), "c": rng.choice([None, "a", "b", "a b", ""])}
+        for i in range(400)
+    ]
+    table = wnb.StreamTable("near_top", root=tmp_path, flush_interval=60)
+    for start in range(0, 300, 100):
+        table.log(rows[start : start + 100])
+        table.flush()
+    table.log(rows[300:])  # still in memory
+    sort = [(key, direction)]
+    expected = _reference_order(rows, sort)
+    windows = [(0, 10), (95, 20), (290, 30), (380, 50)]
+    near_top = [table.window(o, n, sort=sort).column("i").to_pylist() for o, n in windows]  # type: ignore[arg-type]
+    monkeypatch.setattr(_query, "_TOP_RANKS", 0)
+    ranked = [table.window(o, n, sort=sort).column("i").to_pylist() for o, n in windows]  # type: ignore[arg-type]
+    table.close()
+    assert near_top == ranked == [expected[o : o + n] for o, n in windows]
+
+
 # -- aggregates --------------------------------------------------------------------------------
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -16,6 +17,26 @@ from ._segments import Segment
 __all__ = ["ColumnCache"]
 
 _DEFAULT_BUDGET = 256 * 1024 * 1024
+
+_exiting = threading.Event()
+_warmers: set[threading.Thread] = set()
+_warmers_lock = threading.Lock()
+
+
+@atexit.register
+def _stop_warming() -> None:
+    """Let background decoding end before the interpreter does.
+
+    A daemon thread still inside pyarrow's Parquet reader when the process exits
+    crashes it (SIGSEGV in Arrow's I/O threads); a short script that sorts and
+    exits at once hits that. Decoding stops at the next column, which is waited for.
+    """
+    _exiting.set()
+    with _warmers_lock:
+        threads = list(_warmers)
+    for thread in threads:
+        if thread.ident is not None:  # started (it is listed just before it starts)
+            thread.join()
 
 
 class ColumnCache:
@@ -75,20 +96,28 @@ class ColumnCache:
 
     def warm(self, segments: Sequence[Segment]) -> None:
         """Decode these segments' columns in a background thread (once at a time)."""
-        if self._warming is not None and self._warming.is_alive():
+        if (self._warming is not None and self._warming.is_alive()) or _exiting.is_set():
             return
         self._warming = threading.Thread(
             target=self._decode, args=(list(segments),), name="weave_nb-warm", daemon=True
         )
+        with _warmers_lock:
+            _warmers.add(self._warming)
         self._warming.start()
 
     def _decode(self, segments: list[Segment]) -> None:
-        for segment in segments:
-            for name in logical_schema(segment.schema).names:
-                try:
-                    self.column(segment, name, None)
-                except OSError:  # compacted away meanwhile: nothing to keep
-                    return
+        try:
+            for segment in segments:
+                for name in logical_schema(segment.schema).names:
+                    if _exiting.is_set():
+                        return
+                    try:
+                        self.column(segment, name, None)
+                    except OSError:  # compacted away meanwhile: nothing to keep
+                        return
+        finally:
+            with _warmers_lock:
+                _warmers.discard(threading.current_thread())
 
     def _decoded_size(self, segment: Segment) -> int:
         size = self._sizes.get(str(segment.path))

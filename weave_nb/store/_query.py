@@ -226,8 +226,13 @@ class QueryEngine:
         if not sort and not filter:
             table = self._slice(snap, offset, limit)
             return _merge_annotations(self, snap, table).select(names)
-        base = self._filtered_positions(snap, filter) if filter else None
         if sort:
+            _check_sort(snap, sort)
+        top = self._top(snap, list(sort), offset, limit) if sort and not filter else None
+        base = self._filtered_positions(snap, filter) if filter else None
+        if top is not None:
+            positions = top
+        elif sort:
             page = self._rank(snap, list(sort), base, offset, limit)
             positions = base[page] if base is not None else page
         else:
@@ -286,17 +291,29 @@ class QueryEngine:
         meta = {b"every_seconds": str(every.total_seconds()).encode()}
         return result.replace_schema_metadata(meta)
 
-    def sql(self, snap: Snapshot, query: str) -> pa.Table:
-        """Run DuckDB SQL in which the merged view is the relation ``t``."""
+    def sql(self, snap: Snapshot, query: str, *, positions: bool = False) -> pa.Table:
+        """Run DuckDB SQL in which the merged view is the relation ``t``.
+
+        With ``positions``, the view ``__weave_nb_view`` is ``t`` plus each row's
+        position in log order, ``__weave_nb_pos``. Only then are files read one by
+        one with their row numbers: a query over ``t`` alone reads them as one list,
+        which DuckDB scans about twice as fast.
+        """
         with self._lock:
             try:
-                self._con.execute(
-                    f"CREATE OR REPLACE TEMP VIEW __weave_nb_view AS {self._view_sql(snap)}"
-                )
-                self._con.execute(
-                    "CREATE OR REPLACE TEMP VIEW t AS "
-                    "SELECT * EXCLUDE (__weave_nb_pos) FROM __weave_nb_view"
-                )
+                if positions:
+                    self._con.execute(
+                        "CREATE OR REPLACE TEMP VIEW __weave_nb_view AS "
+                        + self._view_sql(snap, positions=True)
+                    )
+                    self._con.execute(
+                        "CREATE OR REPLACE TEMP VIEW t AS "
+                        "SELECT * EXCLUDE (__weave_nb_pos) FROM __weave_nb_view"
+                    )
+                else:
+                    self._con.execute(
+                        f"CREATE OR REPLACE TEMP VIEW t AS {self._view_sql(snap, positions=False)}"
+                    )
                 return self._con.sql(query).to_arrow_table()
             except duckdb.Error as error:
                 raise ValueError(f"query failed: {error}") from None
@@ -358,18 +375,100 @@ class QueryEngine:
         offset: int,
         limit: int,
     ) -> np.ndarray[Any, Any]:
-        for name, direction in sort:
-            if name not in snap.schema.names:
-                raise KeyError(f"cannot sort by {name!r}: no such column")
-            if direction not in ("asc", "desc"):
-                raise ValueError(f"sort direction must be 'asc' or 'desc', got {direction!r}")
         keys = {name: self._column(snap, name) for name, _ in sort}
         if base is not None:
-            keys = {name: column.take(pa.array(base)) for name, column in keys.items()}
+            keys = {name: column.take(_indices(base)) for name, column in keys.items()}
         if len(sort) == 1:
             ((name, direction),) = sort
             return rank_window(keys[name], offset, limit, direction, name=name)
         return stable_order(pa.table(keys), sort)[offset : offset + limit]
+
+    def _top(
+        self,
+        snap: Snapshot,
+        sort: list[tuple[str, Literal["asc", "desc"]]],
+        offset: int,
+        limit: int,
+    ) -> np.ndarray[Any, Any] | None:
+        """Positions of the ranks ``[offset, offset + limit)`` of a window near the top
+        of a one-key sort, found by DuckDB without reading the key column whole;
+        ``None`` where this does not apply (the caller ranks the cached column).
+
+        The same order as ``rank_window`` (ties in log order, nulls and NaN last),
+        in three steps that let DuckDB skip row groups by their min/max: the value
+        at the window's last rank (a top-N without the tie-break, which DuckDB
+        prunes as it goes), the rows strictly before it, and then the rows equal to
+        it in log order, source by source until enough are found. A column of few
+        distinct values — where a tie-break by position would otherwise make DuckDB
+        scan every row — usually needs its first source only.
+        """
+        stop = min(offset + limit, snap.rows.num_rows)
+        if len(sort) != 1 or offset >= stop or stop > _TOP_RANKS:
+            return None
+        ((name, direction),) = sort
+        type_ = snap.schema.field(name).type
+        if name in snap.annotation_fields or not _prunable(type_):
+            return None
+        key = quote(name)
+        usable = f"{key} IS NOT NULL"
+        if pa.types.is_floating(type_):  # DuckDB orders NaN above every number
+            usable += f" AND NOT isnan({key})"
+        order, before = ("DESC", ">") if direction == "desc" else ("ASC", "<")
+        with self._lock:
+            mark = len(self._registered)
+            try:
+                values = self._stream_sql(snap.rows, snap.rows_schema, "top")
+                found = self._con.execute(
+                    f"SELECT {key} FROM ({values}) WHERE {usable} "
+                    f"ORDER BY {key} {order} LIMIT 1 OFFSET {stop - 1}"
+                ).fetchall()
+                if not found:  # nulls or NaN reach into the window: rank them as usual
+                    return None
+                threshold = found[0][0]
+                ranked = self._stream_sql(snap.rows, snap.rows_schema, "top", positions=True)
+                ahead = self._con.execute(
+                    f"SELECT __weave_nb_pos FROM ({ranked}) WHERE {usable} AND {key} {before} ? "
+                    f"ORDER BY {key} {order}, __weave_nb_pos",
+                    [threshold],
+                ).fetchall()
+                ties = self._ties(snap, name, threshold, stop - len(ahead))
+            except duckdb.Error as error:
+                raise ValueError(f"query failed: {error}") from None
+            finally:
+                self._unregister(mark)
+        positions = np.array([p for (p,) in ahead], dtype=np.int64)
+        return np.concatenate([positions, ties])[offset:stop]
+
+    def _ties(self, snap: Snapshot, name: str, value: Any, wanted: int) -> np.ndarray[Any, Any]:
+        """Positions of the first ``wanted`` rows (log order) whose ``name`` equals ``value``."""
+        want = snap.schema.field(name).type
+        found: list[np.ndarray[Any, Any]] = []
+        start = 0
+        for source in [*snap.rows.segments, *snap.rows.memory]:
+            if wanted <= 0:
+                break
+            if isinstance(source, Segment) and _reads_as_is(source, snap.rows_schema):
+                # No ORDER BY: DuckDB keeps a file's row order (preserve_insertion_order is
+                # on by default) and can stop at the LIMIT, where a sort would scan the file.
+                local = self._con.execute(
+                    f"SELECT file_row_number FROM read_parquet({_literal(str(source.path))}, "
+                    f"file_row_number = true) WHERE {quote(name)} = ? LIMIT {wanted}",
+                    [value],
+                ).fetchall()
+                hits = np.sort(np.array([r for (r,) in local], dtype=np.int64))
+            else:
+                if isinstance(source, Segment):
+                    column = self._cache.column(source, name, want)
+                elif name in source.column_names:
+                    column = conform_column(source.column(name), want)
+                else:
+                    column = pa.chunked_array([pa.nulls(source.num_rows, want)])
+                equal = pc.fill_null(pc.equal(column, pa.scalar(value, want)), False)
+                hits = np.flatnonzero(np.asarray(equal.to_numpy(zero_copy_only=False)))[:wanted]
+            found.append(hits + start)
+            wanted -= len(hits)
+            start += source.num_rows
+        return np.concatenate(found) if found else np.empty(0, dtype=np.int64)
 
     def _column(self, snap: Snapshot, name: str) -> pa.ChunkedArray:
         """One column of the merged view, whole, in log order (cached per segment)."""
@@ -397,6 +496,7 @@ class QueryEngine:
         result = self.sql(
             snap,
             f"SELECT __weave_nb_pos FROM __weave_nb_view WHERE ({filter}) ORDER BY __weave_nb_pos",
+            positions=True,
         )
         return np.asarray(result.column(0).to_numpy(), dtype=np.int64)
 
@@ -420,13 +520,13 @@ class QueryEngine:
             local = positions[picked] - (ends[i] - sources[i].num_rows)
             source = sources[i]
             if isinstance(source, pa.Table):
-                piece = source.take(pa.array(local))
+                piece = source.take(_indices(local))
             else:
                 piece = self._fetch_rows(source, local, cached)
             pieces.append(conform(piece, snap.rows_schema))
             order.append(picked)
         table = pa.concat_tables(pieces)
-        return table.take(pa.array(np.argsort(np.concatenate(order), kind="stable")))
+        return table.take(_indices(np.argsort(np.concatenate(order), kind="stable")))
 
     def _fetch_rows(self, segment: Segment, local: np.ndarray[Any, Any], cached: bool) -> pa.Table:
         """Rows of one segment by row number.
@@ -437,7 +537,7 @@ class QueryEngine:
         if cached or _ROW_NUMBER in segment.schema.names:
             names = logical_schema(segment.schema).names
             columns = {n: self._cache.column(segment, n, None) for n in names}
-            return pa.table(columns).take(pa.array(local))
+            return pa.table(columns).take(_indices(local))
         wanted = np.unique(local)
         listed = ", ".join(map(str, wanted.tolist()))
         with self._lock:
@@ -450,7 +550,7 @@ class QueryEngine:
             except duckdb.IOException as error:  # e.g. compacted away: the caller may retry
                 raise OSError(f"cannot read segment {segment.path}: {error}") from None
         fetched = fetched.drop_columns(["file_row_number"])
-        return fetched.take(pa.array(np.searchsorted(wanted, local)))
+        return fetched.take(_indices(np.searchsorted(wanted, local)))
 
     def _slice(self, snap: Snapshot, offset: int, limit: int) -> pa.Table:
         pieces: list[pa.Table] = []
@@ -485,11 +585,10 @@ class QueryEngine:
         tables: list[tuple[pa.Table, int]] = []
         files: list[tuple[Segment, int]] = []
         for segment in stream.segments:
-            # A logged column named like DuckDB's row-number option cannot be read with it.
-            if needs_conform(segment.schema, schema) or _ROW_NUMBER in segment.schema.names:
-                tables.append((conform(segment.read(), schema), start))
-            else:
+            if _reads_as_is(segment, schema):
                 files.append((segment, start))
+            else:
+                tables.append((conform(segment.read(), schema), start))
             start += segment.num_rows
         for table in stream.memory:
             tables.append((conform(table, schema), start))
@@ -509,7 +608,7 @@ class QueryEngine:
             if positions:
                 table = table.append_column(
                     "__weave_nb_pos",
-                    pa.array(np.arange(first, first + table.num_rows, dtype=np.int64)),
+                    _indices(np.arange(first, first + table.num_rows)),
                 )
             name = f"__{prefix}_{len(self._registered)}"
             self._con.register(name, table)
@@ -521,9 +620,9 @@ class QueryEngine:
         )
         return f"SELECT {cols} FROM ({body})"
 
-    def _view_sql(self, snap: Snapshot) -> str:
-        """The merged view with a ``__weave_nb_pos`` column (log order)."""
-        rows = self._stream_sql(snap.rows, snap.rows_schema, "rows", positions=True)
+    def _view_sql(self, snap: Snapshot, *, positions: bool) -> str:
+        """The merged view; with ``positions``, plus a ``__weave_nb_pos`` column (log order)."""
+        rows = self._stream_sql(snap.rows, snap.rows_schema, "rows", positions=positions)
         if not snap.has_annotations:
             return rows
         latest = self.latest_annotations(snap)
@@ -546,7 +645,8 @@ class QueryEngine:
                 )
             else:
                 select.append(f"r.{col}")
-        select.append("r.__weave_nb_pos")
+        if positions:
+            select.append("r.__weave_nb_pos")
         return (
             f"SELECT {', '.join(select)} FROM ({rows}) AS r "
             f"LEFT JOIN {name} AS a ON CAST(r._id AS VARCHAR) = a.__key"
@@ -560,6 +660,50 @@ class QueryEngine:
 
 
 _ROW_NUMBER = "file_row_number"
+
+_TOP_RANKS = 10_000
+"""Sorted windows ending within this rank are found by ``QueryEngine._top``; deeper ones
+rank the key column, whose cost does not grow with the offset."""
+
+
+def _indices(values: np.ndarray[Any, Any]) -> pa.Array:
+    """Integers as an int64 Arrow array.
+
+    Not ``pa.array()``: on a numpy array it imports pandas first (0.3-0.6 s in a
+    process that has not), which the first sorted window would pay. Copied into
+    memory Arrow owns rather than wrapping the numpy array, so that releasing it
+    never needs the GIL (DuckDB may release a registered table from its own threads).
+    """
+    buffer = pa.allocate_buffer(len(values) * 8)
+    np.frombuffer(buffer, dtype=np.int64)[:] = values
+    return pa.Array.from_buffers(pa.int64(), len(values), [None, buffer])
+
+
+def _check_sort(snap: Snapshot, sort: SortSpec) -> None:
+    for name, direction in sort:
+        if name not in snap.schema.names:
+            raise KeyError(f"cannot sort by {name!r}: no such column")
+        if direction not in ("asc", "desc"):
+            raise ValueError(f"sort direction must be 'asc' or 'desc', got {direction!r}")
+
+
+def _reads_as_is(segment: Segment, schema: pa.Schema) -> bool:
+    """Whether DuckDB can read ``segment`` as the view's rows, by its file and row numbers."""
+    # A logged column named like DuckDB's row-number option cannot be read with it.
+    return not needs_conform(segment.schema, schema) and _ROW_NUMBER not in segment.schema.names
+
+
+def _prunable(type_: pa.DataType) -> bool:
+    """Key types DuckDB compares as ``rank_window`` / ``stable_order`` order them."""
+    return bool(
+        pa.types.is_integer(type_)
+        or pa.types.is_floating(type_)
+        or pa.types.is_boolean(type_)
+        or pa.types.is_string(type_)
+        or pa.types.is_large_string(type_)
+        or pa.types.is_timestamp(type_)
+        or pa.types.is_date32(type_)
+    )
 
 
 def _sql_type(engine: QueryEngine, type_: pa.DataType) -> str:
