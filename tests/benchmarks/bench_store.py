@@ -185,7 +185,8 @@ def bench_sorted(root: Path, n: int) -> None:
             check=True,
         ).stdout
         *other, last = out.strip().splitlines()
-        print(*other, sep="\n", file=sys.stderr)  # e.g. a warning: shown, not parsed
+        if other:  # e.g. a warning: shown, not parsed
+            print(*other, sep="\n", file=sys.stderr)
         runs.append(json.loads(last))
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     print(
