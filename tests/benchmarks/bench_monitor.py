@@ -11,7 +11,9 @@ background threads — the store's flusher, the span processor — are not in it
 
 Variants:
   bare          the function itself
-  list-append   a minimal decorator appending (args, kwargs, result) to a list
+  list-append   a minimal decorator appending (args, kwargs, result, t0, t1) to a list,
+                t0 and t1 from time.time() around the call (the floor of issue 11: the
+                monitor's caller path should stay within 2x of it)
   otel-span     an OpenTelemetry SDK span with the same attributes, BatchSpanProcessor
                 and an exporter that drops spans (needs the ``bench`` extra)
   monitor       ``@monitor`` into a persisted StreamTable (the target: overhead <= 5 µs)
@@ -50,8 +52,9 @@ def list_append(fn: Callable[..., Any]) -> tuple[Callable[..., Any], list[Any]]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        t0 = time.time()
         result = fn(*args, **kwargs)
-        sink.append((args, kwargs, result))
+        sink.append((args, kwargs, result, t0, time.time()))
         return result
 
     return wrapper, sink
@@ -216,6 +219,14 @@ def main() -> None:
         )
         print(f"{name:<15} {median:9.2f} {overhead:>12} {cpu_medians[name]:12.2f}")
     print(f"monitor rows logged: {rows} (expected {options.rounds * options.calls + 500})")
+    floor = wall_medians["list-append"]
+    caller = wall_medians["monitor"]
+    amortised = caller + wall_medians["store flush"]
+    print(
+        f"@monitor vs list-append: caller path {caller:.2f} µs vs {floor:.2f} µs"
+        f" ({caller / floor:.2f}x); amortised with the flusher's work {amortised:.2f} µs"
+        f" ({amortised / floor:.2f}x)"
+    )
     if span is None:
         print("otel-span skipped: install the 'bench' extra (opentelemetry-sdk)")
 
