@@ -420,17 +420,20 @@ class QueryEngine:
                 values = self._stream_sql(snap.rows, snap.rows_schema, "top")
                 found = self._con.execute(
                     f"SELECT {key} FROM ({values}) WHERE {usable} "
-                    f"ORDER BY {key} {order} LIMIT 1 OFFSET {stop - 1}"
+                    f"ORDER BY {key} {order} LIMIT {stop}"
                 ).fetchall()
-                if not found:  # nulls or NaN reach into the window: rank them as usual
+                if len(found) < stop:  # nulls or NaN reach into the window: rank as usual
                     return None
-                threshold = found[0][0]
-                ranked = self._stream_sql(snap.rows, snap.rows_schema, "top", positions=True)
-                ahead = self._con.execute(
-                    f"SELECT __weave_nb_pos FROM ({ranked}) WHERE {usable} AND {key} {before} ? "
-                    f"ORDER BY {key} {order}, __weave_nb_pos",
-                    [threshold],
-                ).fetchall()
+                threshold = found[-1][0]
+                ahead = []
+                if found[0][0] != threshold:  # else every row of the window is a tie
+                    ranked = self._stream_sql(snap.rows, snap.rows_schema, "top", positions=True)
+                    ahead = self._con.execute(
+                        f"SELECT __weave_nb_pos FROM ({ranked}) "
+                        f"WHERE {usable} AND {key} {before} ? "
+                        f"ORDER BY {key} {order}, __weave_nb_pos",
+                        [threshold],
+                    ).fetchall()
                 ties = self._ties(snap, name, threshold, stop - len(ahead))
             except duckdb.Error as error:
                 raise ValueError(f"query failed: {error}") from None
