@@ -63,12 +63,22 @@ def _tables(draw: st.DrawFn) -> tuple[dict[str, str], list[list[dict[str, Any]]]
 def _expected(batches: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
     rows = [r for batch in batches for r in batch]
     names = {name for r in rows for name in r}
-    return [{name: r.get(name) for name in names} for r in rows]
+    return [{name: _nested_nulls_dropped(r.get(name)) for name in names} for r in rows]
 
 
 def _data(table: wnb.StreamTable) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = table.to_arrow().drop_columns(list(_AUTO)).to_pylist()
-    return rows
+    return [{k: _nested_nulls_dropped(v) for k, v in row.items()} for row in rows]
+
+
+def _nested_nulls_dropped(value: Any) -> Any:
+    """A struct field that only ever held nulls may be absent (Delta stores it with its
+    first value): compare nested dicts without their null fields."""
+    if isinstance(value, dict):
+        return {k: _nested_nulls_dropped(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_nested_nulls_dropped(v) for v in value]
+    return value
 
 
 def _write(root: Path, batches: list[list[dict[str, Any]]], *, one_by_one: bool) -> None:
@@ -97,7 +107,9 @@ def test_random_rows_round_trip_through_disk(
         assert _data(reader) == expected
         # the DuckDB path (a filter) reads the same values back
         filtered = reader.window(0, len(expected), filter="true").drop_columns(list(_AUTO))
-        assert filtered.to_pylist() == expected
+        assert [
+            {k: _nested_nulls_dropped(v) for k, v in row.items()} for row in filtered.to_pylist()
+        ] == expected
         reader.close()
         writer = wnb.StreamTable("prop", root=root)  # a new writer sees the old rows
         assert _data(writer) == expected

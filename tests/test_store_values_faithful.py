@@ -463,7 +463,10 @@ _WITH_SURROGATES = st.text(
 
 
 @_SETTINGS
-@given(texts=st.lists(_WITH_SURROGATES, min_size=1, max_size=5), key=_WITH_SURROGATES)
+@given(
+    texts=st.lists(_WITH_SURROGATES, min_size=1, max_size=5),
+    key=_WITH_SURROGATES.filter(lambda k: "\x00" not in k),  # NUL in a name is refused
+)
 @example(texts=["\ud800", "a\udfffb"], key="k\ud83d")
 def test_strings_with_lone_surrogates_are_stored_escaped(texts: list[str], key: str) -> None:
     escaped = [t.encode("utf-8", "backslashreplace").decode("utf-8") for t in texts]

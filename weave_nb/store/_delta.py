@@ -183,12 +183,29 @@ def evolve(uri: str, options: Mapping[str, str], schema: pa.Schema) -> None:
     """
     from deltalake import write_deltalake
 
+    schema = pa.schema([f.with_type(_without_void_fields(f.type)) for f in schema])
+
     def attempt() -> None:
         table = _table(uri, options)
         write_deltalake(table, schema.empty_table(), mode="append", schema_mode="merge")
         table.update_incremental()
 
     _retrying(uri, options, attempt)
+
+
+def _without_void_fields(type_: pa.DataType) -> pa.DataType:
+    """``type_`` without null-typed fields in structs that have others.
+
+    deltalake recurses without end merging a struct that mixes void and typed
+    fields; a void field adds nothing (the table keeps it if it has it).
+    """
+    if pa.types.is_struct(type_):
+        fields = [f.with_type(_without_void_fields(f.type)) for f in type_]
+        typed = [f for f in fields if not pa.types.is_null(f.type)]
+        return pa.struct(typed or fields)
+    if pa.types.is_list(type_):
+        return pa.list_(type_.value_field.with_type(_without_void_fields(type_.value_type)))
+    return type_
 
 
 def commit(

@@ -113,7 +113,11 @@ def _grown(want: pa.DataType, have: pa.DataType) -> pa.DataType:
             else f
             for f in want
         ]
-        fields += [f for f in have if want.get_field_index(f.name) < 0]
+        # A new field with only nulls so far adds nothing (and Delta cannot merge it
+        # next to typed fields): it appears with its first value.
+        fields += [
+            f for f in have if want.get_field_index(f.name) < 0 and not pa.types.is_null(f.type)
+        ]
         return pa.struct(fields)
     if pa.types.is_list(want) and pa.types.is_list(have):
         return pa.list_(_grown(want.value_type, have.value_type))

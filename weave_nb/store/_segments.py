@@ -389,7 +389,7 @@ class SegmentWriter:
         self._index.add([segment], run)
         return segment
 
-    def _fit(self, table: pa.Table) -> tuple[pa.Table, pa.Schema]:
+    def _fit(self, table: pa.Table, attempts: int = 5) -> tuple[pa.Table, pa.Schema]:
         """``table`` cast to the Delta schema, after evolving the schema if it must grow."""
         schema = self._index.schema
         if schema is None:
@@ -417,7 +417,9 @@ class SegmentWriter:
             assert schema is not None
             fitted, additions = fit_to_schema(table, schema)
             if additions is not None:  # another writer changed the same column meanwhile
-                return self._fit(table)
+                if attempts <= 1:
+                    raise ValueError(f"the table schema does not take {additions}")
+                return self._fit(table, attempts - 1)
         return fitted, schema
 
     def _write(self, table: pa.Table, name: str) -> tuple[Segment, tuple[str, int, int, str]]:

@@ -115,6 +115,7 @@ def normalize_row(row: Mapping[str, Any]) -> dict[str, Any]:
             kind is dict
             and _STR_ONLY.issuperset(map(type, value))
             and PLAIN_TYPES.issuperset(map(type, value.values()))
+            and not any("\x00" in k for k in value)
         ):
             out[key] = value.copy()  # the common nested case (e.g. call inputs), no recursion
         else:
@@ -151,6 +152,8 @@ def _normalize(value: Any, path: str, parents: list[int]) -> Any:
                 raise TypeError(
                     f"column {path!r}: nested keys must be str, got {type(key).__name__} ({key!r})"
                 )
+            if "\x00" in key:
+                raise ValueError(f"column {path!r}: key {key!r} contains NUL ('\\x00')")
             nested[key] = _normalize(item, f"{path}.{key}", parents)
         parents.pop()
         return nested
