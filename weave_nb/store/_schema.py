@@ -1,11 +1,12 @@
-"""Schema evolution: one merged schema over segments written at different times.
+"""Schema evolution: the merged view's schema over data written at different times.
 
 Rules (documented in the README): a new key adds a column; a missing key reads as
 null; integers widen to wider integers and to float64; structs merge field by
 field; lists merge their item type. Types with no common Arrow type (``str`` in
-one segment, ``dict`` in another) make the column a text column in the merged
-view — scalars as their ``str``, nested values as JSON — while every file keeps
-its values in their original types, so nothing is lost.
+one batch, ``dict`` in another) make the column a text column in the merged
+view — scalars as their ``str``, nested values as JSON — while the files keep
+each value in its own type (in the column or its companion, see ``_layout``),
+so nothing is lost.
 """
 
 from __future__ import annotations

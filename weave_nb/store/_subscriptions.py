@@ -28,8 +28,8 @@ class _Subscriber:
 class Subscriptions:
     """Calls subscribers after the table changes, at most once per their interval.
 
-    The watcher polls cheap counters every 50 ms (and lists the directory for
-    other writers' segments every ``interval``), so it never touches the data.
+    The watcher polls cheap counters every 50 ms (and reads other writers' new
+    commits from the Delta log every ``interval``), so it never touches the data.
     """
 
     def __init__(self, table: StreamTable) -> None:
