@@ -340,7 +340,7 @@ def test_aggregate_group_by_filter_start_end(tmp_path: Path) -> None:
     ],
 )
 def test_every_strings(tmp_path: Path, every: str, seconds: float) -> None:
-    assert wnb.store.parse_every(every) == dt.timedelta(seconds=seconds)
+    assert wnb.query.parse_every(every) == dt.timedelta(seconds=seconds)
     with wnb.StreamTable("every", root=tmp_path) as table:
         table.log({"_timestamp": T0, "v": 1})
         result = table.aggregate(["count"], every=every)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ._redact import DEFAULT_MAX_VALUE_BYTES, Redactor
-from .tracing._usage import Prices, check_prices
+from .tracing import Prices, check_prices
 
 __all__ = [
     "SETTINGS",

@@ -5,8 +5,8 @@
 widgets in :mod:`weave_nb.widgets` run a kind whenever the table changes and send its small
 result to the browser.
 
-Names are loaded on first use, so that importing a helper module of this package (the SQL
-helpers ``t.drift()`` and watches use) does not import altair, which takes seconds.
+Names are loaded on first use, so that importing one module of this package (the outcome
+values ``t.aggregate`` users filter on, say) does not import altair, which takes seconds.
 """
 
 from __future__ import annotations

@@ -132,7 +132,7 @@ def bucket_width(result: pa.Table) -> dt.timedelta:
 
 
 def _estimate(result: pa.Table, width: dt.timedelta) -> dt.timedelta | None:
-    from weave_nb.store import choose_bucket
+    from weave_nb.query import choose_bucket
 
     if result.num_rows == 0:
         return None

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from weave_nb.charts._records import to_records
 from weave_nb.charts._spec import TimeAxis
-from weave_nb.charts._sql import and_all, time_range
+from weave_nb.query import and_all, time_range
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -6,7 +6,7 @@ the quality module can build a quality rate without the chart stack.
 
 from __future__ import annotations
 
-from weave_nb.charts._sql import literal
+from weave_nb.query import literal
 
 __all__ = ["BAD_VALUES", "GOOD_VALUES", "good_rate_sql"]
 

@@ -21,7 +21,7 @@ import altair as alt
 
 from weave_nb.charts._kind import ChartKind, Rendered, Scope, Selection
 from weave_nb.charts._spec import DATA_NAME
-from weave_nb.charts._sql import equals, quote_ident, time_range
+from weave_nb.query import equals, quote_ident, time_range
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -112,7 +112,7 @@ class Custom(ChartKind):
 
 
 def _duration(value: str | dt.timedelta | None) -> dt.timedelta | None:
-    from weave_nb.store import parse_every
+    from weave_nb.query import parse_every
 
     duration = parse_every(value) if isinstance(value, str) else value
     if duration is not None and duration <= dt.timedelta(0):

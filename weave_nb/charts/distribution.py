@@ -24,7 +24,7 @@ from weave_nb.charts._spec import (
     source,
     value_color,
 )
-from weave_nb.charts._sql import and_all, column_expr, equals, literal, quote_ident
+from weave_nb.query import and_all, column_expr, equals, literal, quote_ident
 
 if TYPE_CHECKING:
     from weave_nb.store import StreamTable

@@ -30,13 +30,16 @@ from weave_nb.charts._spec import (
     time_tooltip,
     time_x,
 )
-from weave_nb.charts._sql import and_all
 from weave_nb.charts.distribution import nice_step
 from weave_nb.charts.timeseries import _time_axis_of
-from weave_nb.quality._categorical import category_value
-from weave_nb.quality._columns import columns_to_compare
-from weave_nb.quality._numeric import numeric_value
-from weave_nb.quality._windows import Window, current_sql, window_sql
+from weave_nb.quality import (
+    Window,
+    category_value,
+    columns_to_compare,
+    current_sql,
+    numeric_value,
+    window_sql,
+)
 from weave_nb.quality.drift import Thresholds
 from weave_nb.quality.over_time import (
     Binning,
@@ -44,7 +47,7 @@ from weave_nb.quality.over_time import (
     over_time_columns,
     reference_binning,
 )
-from weave_nb.store import choose_bucket, parse_every
+from weave_nb.query import and_all, choose_bucket, parse_every
 
 if TYPE_CHECKING:
     from weave_nb.store import StreamTable

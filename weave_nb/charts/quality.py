@@ -15,8 +15,8 @@ import pyarrow as pa
 
 from weave_nb.charts._kind import Scope
 from weave_nb.charts._outcomes import good_rate_sql
-from weave_nb.charts._sql import quote_ident
 from weave_nb.charts.timeseries import Mean
+from weave_nb.query import quote_ident
 
 if TYPE_CHECKING:
     from weave_nb.store import StreamTable

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from weave_nb.charts._kind import Scope
-from weave_nb.charts._sql import and_all
 from weave_nb.charts.drift import Drift
 from weave_nb.charts.stats import Stat
 from weave_nb.quality import active_watches, drift
+from weave_nb.query import and_all
 
 if TYPE_CHECKING:
     from weave_nb.charts._kind import ChartKind

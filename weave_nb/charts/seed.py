@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from weave_nb.charts._kind import ChartKind
-from weave_nb.charts._sql import quote_ident
 from weave_nb.charts.distribution import Counts
 from weave_nb.charts.seed_tokens import token_panels
 from weave_nb.charts.timeseries import ErrorRate, Feedback, Latency, Mean, Volume
+from weave_nb.query import quote_ident
 
 if TYPE_CHECKING:
     from weave_nb.store import StreamTable

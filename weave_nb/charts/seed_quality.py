@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from weave_nb.charts._sql import time_range
 from weave_nb.charts.drift import Drift
 from weave_nb.charts.quality import Quality
 from weave_nb.charts.seed import is_monitor_table
-from weave_nb.quality._columns import field_paths
+from weave_nb.quality import field_paths
 from weave_nb.quality.over_time import over_time_columns
+from weave_nb.query import time_range
 
 if TYPE_CHECKING:
     from weave_nb.charts._kind import ChartKind

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from weave_nb.charts._sql import literal, quote_ident
+from weave_nb.query import literal, quote_ident
 
 if TYPE_CHECKING:
     from weave_nb.charts._kind import Scope

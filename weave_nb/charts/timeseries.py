@@ -36,7 +36,7 @@ from weave_nb.charts._spec import (
     time_tooltip,
     time_x,
 )
-from weave_nb.charts._sql import and_all, column_expr, equals, quote_ident, time_range
+from weave_nb.query import and_all, column_expr, equals, quote_ident, time_range
 
 if TYPE_CHECKING:
     from weave_nb.store import StreamTable

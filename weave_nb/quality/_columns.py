@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Literal, cast
 
 import pyarrow as pa
 
-from weave_nb.charts._sql import quote_ident
 from weave_nb.quality._embedding import is_embedding_type
+from weave_nb.query import quote_ident
 from weave_nb.store import is_image_type
 
 if TYPE_CHECKING:

@@ -17,9 +17,9 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from weave_nb.charts._sql import quote_ident
 from weave_nb.quality._comparison import Comparison
 from weave_nb.quality._numeric import compare_numeric
+from weave_nb.query import quote_ident
 
 __all__ = ["SAMPLE", "compare_image"]
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from weave_nb.charts._sql import literal
 from weave_nb.quality._comparison import Comparison
 from weave_nb.quality._tests import ks_p_value, psi
+from weave_nb.query import literal
 
 __all__ = [
     "BINS",

@@ -29,8 +29,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 import pyarrow as pa
 
-from weave_nb.charts._sql import time_range
-from weave_nb.store import parse_every
+from weave_nb.query import parse_every, time_range
 
 if TYPE_CHECKING:
     from weave_nb.quality._windows import Window

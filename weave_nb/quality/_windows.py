@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, TypeAlias
 
-from weave_nb.charts._sql import time_range
+from weave_nb.query import time_range
 
 if TYPE_CHECKING:
     from weave_nb.store import StreamTable

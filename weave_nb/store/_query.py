@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..query import choose_bucket
 from ._columns import ColumnCache
 from ._layout import ANNOTATION_META, TIMESTAMP_TYPE
 from ._ranking import rank_window, stable_order
@@ -35,7 +36,7 @@ from ._schema import (
 from ._segments import Segment
 from ._stream import StreamSnapshot
 
-__all__ = ["STATS", "QueryEngine", "Snapshot", "SortSpec", "choose_bucket"]
+__all__ = ["STATS", "QueryEngine", "Snapshot", "SortSpec"]
 
 SortSpec = Sequence[tuple[str, Literal["asc", "desc"]]]
 _BASE_SCHEMA = pa.schema(
@@ -56,45 +57,6 @@ STATS: dict[str, str] = {
     "p99": "quantile_cont({x}, 0.99)",
 }
 """Aggregate statistics by name; ``{x}`` is the column expression."""
-
-_NICE_BUCKETS = [
-    dt.timedelta(seconds=s)
-    for s in (
-        1,
-        2,
-        5,
-        10,
-        15,
-        30,
-        60,
-        120,
-        300,
-        600,
-        900,
-        1800,
-        3600,
-        7200,
-        10800,
-        21600,
-        43200,
-        86400,
-        2 * 86400,
-        7 * 86400,
-        14 * 86400,
-        30 * 86400,
-        91 * 86400,
-        365 * 86400,
-    )
-]
-
-
-def choose_bucket(span: dt.timedelta, target: int = 60) -> dt.timedelta:
-    """The smallest "nice" bucket width giving at most ``target`` buckets over ``span``."""
-    for width in _NICE_BUCKETS:
-        if span / width <= target:
-            return width
-    return _NICE_BUCKETS[-1]
-
 
 def quote(name: str) -> str:
     """A SQL identifier, quoted."""

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import pyarrow as pa
 
 from .._config import SETTINGS, default_root, default_storage_options
+from ..query import parse_every
 from . import _lifecycle
 from ._image import Image, is_image_type
 from ._layout import ANNOTATIONS, LEGACY_MARKER, ROWS, TIMESTAMP_TYPE
@@ -697,25 +698,6 @@ class StreamTable:
         where = self.uri if self.uri is not None else "memory"
         state = "closed" if self.closed else f"{len(self)} rows"
         return f"StreamTable({self.name!r}, {state}, {where})"
-
-
-def parse_every(text: str) -> dt.timedelta:
-    """``"30s"``, ``"5min"``, ``"1h"``, ``"1d"``, ``"2w"`` → timedelta."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h|d|w)\s*", text)
-    if match is None:
-        raise ValueError(f"cannot read bucket width {text!r}; use e.g. '30s', '5min', '1h', '1d'")
-    amount, unit = float(match.group(1)), match.group(2)
-    seconds = {
-        "ms": 0.001,
-        "s": 1,
-        "sec": 1,
-        "m": 60,
-        "min": 60,
-        "h": 3600,
-        "d": 86400,
-        "w": 604800,
-    }[unit]
-    return dt.timedelta(seconds=amount * seconds)
 
 
 def _validated(rows: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -52,6 +52,7 @@ __all__ = [
 ]
 
 PLAIN_TYPES = frozenset({int, float, str, bool, type(None), bytes})
+"""Types of plain scalar values: stored as they are, and never changed by anyone later."""
 _TEMPORAL = (dt.datetime, dt.date, dt.time, dt.timedelta)
 _RESERVED = frozenset({"_client_id"})
 _STR_ONLY = frozenset({str})

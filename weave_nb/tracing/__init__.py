@@ -8,10 +8,11 @@
 
 from ._session import current_session, session
 from ._tree import depth_first, session_frame, trace_frame, trace_rows
-from ._usage import TOKEN_COLUMNS, check_prices, cost_usd, usage_columns
+from ._usage import TOKEN_COLUMNS, Prices, check_prices, cost_usd, usage_columns
 
 __all__ = [
     "TOKEN_COLUMNS",
+    "Prices",
     "check_prices",
     "cost_usd",
     "current_session",

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from weave_nb.query import literal, quote_ident
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -22,14 +24,6 @@ __all__ = ["DEPTH", "depth_first", "session_frame", "trace_frame", "trace_rows"]
 
 DEPTH = "depth"
 """Column added to a trace: 0 for a root, 1 for its children, and so on."""
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def depth_first(
@@ -92,8 +86,9 @@ def trace_rows(table: StreamTable, trace_id: str, columns: Sequence[str] | None 
     else:
         wanted = list(dict.fromkeys([*columns, "_id", "parent_id", "start_time"]))
         wanted = [c for c in wanted if c in names]
-    select = ", ".join(_quote(c) for c in wanted)
-    rows = table.sql(f"SELECT {select} FROM t WHERE {_quote('trace_id')} = {_text(str(trace_id))}")
+    select = ", ".join(quote_ident(c) for c in wanted)
+    where = f"{quote_ident('trace_id')} = {literal(str(trace_id))}"
+    rows = table.sql(f"SELECT {select} FROM t WHERE {where}")
     ids = rows.column("_id").to_pylist()
     parents = rows.column("parent_id").to_pylist() if "parent_id" in wanted else [None] * len(ids)
     starts = rows.column("start_time").to_pylist() if "start_time" in wanted else [None] * len(ids)
@@ -112,9 +107,9 @@ def session_frame(table: StreamTable, session_id: str) -> pd.DataFrame:
     names = table.schema.names
     if "session_id" not in names:
         raise ValueError(f"table {table.name!r} has no session_id column (no session logged)")
-    order = [_quote(c) for c in ("start_time", "_timestamp") if c in names]
+    order = [quote_ident(c) for c in ("start_time", "_timestamp") if c in names]
     rows = table.sql(
-        f"SELECT * FROM t WHERE {_quote('session_id')} = {_text(str(session_id))}"
+        f"SELECT * FROM t WHERE {quote_ident('session_id')} = {literal(str(session_id))}"
         + (f" ORDER BY {', '.join(order)}" if order else "")
     )
     return _frame(rows)

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..store._query import quote
-from ..tracing._tree import trace_rows
+from ..query import quote_ident as quote
+from ..tracing import trace_rows
 from ._wire import sql_value
 
 if TYPE_CHECKING:

@@ -11,13 +11,12 @@ import anywidget
 import traitlets
 
 from ..charts import ChartKind, Scope
-from ..charts._sql import and_all, time_range
 from ..charts.quality_stats import QualityHeader
 from ..charts.seed import is_monitor_table, seed_panels
 from ..charts.seed_quality import drift_panel
 from ..charts.stats import Stat, monitor_stats
 from ..quality import on_watch_change
-from ..store import parse_every
+from ..query import and_all, parse_every, time_range
 from ._bundle import bundle
 from ._ticker import Ticker
 from .chart import MAX_UPDATES_PER_SECOND, Chart

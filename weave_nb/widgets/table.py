@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import anywidget
 import traitlets
 
+from ..query import quote_ident as quote
 from ..store import Image, StreamTable, is_image_type
-from ..store._query import quote
 from ._bundle import bundle
 from ._cells import shorten
 from ._ticker import Ticker
