@@ -33,6 +33,21 @@ export function listen(target, type, handler, signal) {
 }
 
 /**
+ * Listen to model events until `signal` aborts (a view must not outlive its
+ * element: the model stays, and so would every listener left on it).
+ * @param {import("@anywidget/types").AnyModel<any>} model
+ * @param {string[]} events  e.g. `["change:sort", "msg:custom"]`
+ * @param {(...args: any[]) => void} handler
+ * @param {AbortSignal} signal
+ */
+export function listenModel(model, events, handler, signal) {
+  for (const event of events) model.on(event, handler);
+  signal.addEventListener("abort", () => {
+    for (const event of events) model.off(event, handler);
+  });
+}
+
+/**
  * Add a stylesheet to the document once per `name` (all views share it).
  * Styles ship inside the ESM so a view rendered by another widget (a board
  * embedding a table) is styled too.

@@ -33,6 +33,30 @@ const HEADER_PAD_PX = 30;
 const THUMBS_PX = 84;
 const NOTE_PX = 140;
 const LABEL_PX = 116;
+/** Rows are taller when they show image thumbnails. */
+const ROW_HEIGHT = 32;
+const IMAGE_ROW_HEIGHT = 60;
+
+/**
+ * The columns shown: all but the hidden ones.
+ * @param {ColumnInfo[]} columns
+ * @param {string[]} hidden
+ */
+export function shownColumns(columns, hidden) {
+  const names = new Set(hidden);
+  return columns.filter((c) => !names.has(c.name));
+}
+
+/**
+ * The hidden columns after showing or hiding `name`.
+ * @param {string[]} hidden
+ * @param {string} name
+ * @param {boolean} hide
+ */
+export function withHidden(hidden, name, hide) {
+  const rest = hidden.filter((n) => n !== name);
+  return hide ? [...rest, name] : rest;
+}
 
 /** @param {FeedbackConfig} feedback */
 export function hasFeedback(feedback) {
@@ -43,8 +67,8 @@ export function hasFeedback(feedback) {
  * The grid of the visible columns (plus the feedback column when shown).
  * @param {ColumnInfo[]} columns
  * @param {FeedbackConfig} feedback
- * @returns {{ template: string, minWidth: number }}  a grid-template-columns value and
- *   the narrowest width the columns fit in.
+ * @returns {{ template: string, minWidth: number, rowHeight: number }}  a grid-template-columns
+ *   value, the narrowest width the columns fit in, and the height of a row in px.
  */
 export function columnGrid(columns, feedback) {
   /** @type {string[]} */
@@ -66,7 +90,8 @@ export function columnGrid(columns, feedback) {
     tracks.push(`${width}px`);
     minWidth += width;
   }
-  return { template: tracks.join(" "), minWidth };
+  const rowHeight = columns.some((c) => c.kind === "image") ? IMAGE_ROW_HEIGHT : ROW_HEIGHT;
+  return { template: tracks.join(" "), minWidth, rowHeight };
 }
 
 /**
@@ -111,6 +136,23 @@ export function headerCells(columns, sort, feedback) {
   });
   if (feedback) cells.push(h("div", { class: "wnb-th wnb-fb-th", role: "columnheader" }, "feedback"));
   return cells;
+}
+
+/**
+ * Sort by a header cell's column when it is clicked, or Enter or Space is pressed on it.
+ * @param {HTMLElement} header  the element holding the cells of headerCells()
+ * @param {(name: string) => void} onSort
+ * @param {AbortSignal} signal
+ */
+export function listenSort(header, onSort, signal) {
+  /** @param {Event} e */
+  const sortFrom = (e) => {
+    const cell = /** @type {Element} */ (e.target).closest("[data-column]");
+    const name = cell?.getAttribute("data-sortable") === "true" ? cell.getAttribute("data-column") : null;
+    if (name) onSort(name);
+  };
+  listen(header, "click", sortFrom, signal);
+  listen(header, "keydown", (e) => (e.key === "Enter" || e.key === " ") && sortFrom(e), signal);
 }
 
 /** The "Columns ▾" button and its menu of checkboxes. */

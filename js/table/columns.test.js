@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { columnGrid, hasFeedback, nextSort } from "./columns.js";
+import { columnGrid, hasFeedback, nextSort, shownColumns, withHidden } from "./columns.js";
 
 const none = { thumbs: null, note: null, labels: {} };
 const full = { thumbs: "thumbs", note: "note", labels: { label: ["a", "b"] } };
@@ -55,5 +55,24 @@ describe("nextSort", () => {
     expect(nextSort([["a", "asc"]], "a")).toEqual([["a", "desc"]]);
     expect(nextSort([["a", "desc"]], "a")).toEqual([]);
     expect(nextSort([["a", "desc"]], "b")).toEqual([["b", "asc"]]);
+  });
+});
+
+describe("hidden columns", () => {
+  const columns = [
+    { name: "a", kind: "text", type: "string" },
+    { name: "b", kind: "image", type: "struct" },
+  ];
+  it("shows all but the hidden ones, in order", () => {
+    expect(shownColumns(columns, ["a"]).map((c) => c.name)).toEqual(["b"]);
+    expect(shownColumns(columns, []).map((c) => c.name)).toEqual(["a", "b"]);
+  });
+  it("hides and shows a column once", () => {
+    expect(withHidden(["a"], "a", true)).toEqual(["a"]);
+    expect(withHidden(["a"], "b", true)).toEqual(["a", "b"]);
+    expect(withHidden(["a", "b"], "a", false)).toEqual(["b"]);
+  });
+  it("makes rows tall enough for thumbnails", () => {
+    expect(columnGrid(columns.slice(0, 1), none).rowHeight).toBeLessThan(columnGrid(columns, none).rowHeight);
   });
 });

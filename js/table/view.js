@@ -3,11 +3,13 @@
 // virtual scrolling. Exported as renderTable() so a board can render a table
 // from a child model.
 import { decodeRows, PROTOCOL_VERSION, toJsonValue } from "../shared/protocol.js";
-import { adoptStyle, h, listen } from "../shared/dom.js";
-import { ColumnsMenu, columnGrid, hasFeedback, headerCells, nextSort } from "./columns.js";
+import { adoptStyle, h, listen, listenModel } from "../shared/dom.js";
+import { ColumnsMenu, columnGrid, hasFeedback, headerCells, listenSort, nextSort, shownColumns, withHidden } from "./columns.js";
 import { Detail } from "./detail.js";
 import { changeAnnotation, clickAnnotation, feedbackCell } from "./feedback.js";
 import { Requests } from "./requests.js";
+import { ViewState } from "./state.js";
+import { RowLayer } from "./layer.js";
 import { placeholderRow, rowElement, Thumbnails } from "./rows.js";
 import { Toolbar } from "./toolbar.js";
 import { TracePanel } from "./trace.js";
@@ -35,8 +37,6 @@ import css from "./table.css";
 
 /** Rows per window request (the kernel answers any limit; this keeps replies small). */
 const BLOCK = 100;
-const ROW_HEIGHT = 32;
-const IMAGE_ROW_HEIGHT = 60;
 
 /**
  * Render a live table of `model` into `el` until `signal` aborts.
@@ -67,25 +67,10 @@ class TableView {
     this.signal = signal;
     this.cache = new WindowCache(4);
     this.thumbnails = new Thumbnails();
-    /** Rows in the table, and rows matching the current filter. */
-    this.total = 0;
-    this.matched = 0;
-    this.version = -1;
-    this.loaded = false;
-    this.following = model.get("follow");
-    /** `matched` when the user scrolled away from the tail: base of "N new rows". */
-    this.matchedAtUnfollow = 0;
-    /**
-     * End of the newest tail rows pushed for the current query. Counts arrive
-     * more often than rows while a cell logs fast, so a following view lays
-     * out rows up to here, the newest it can show, not up to the count.
-     */
-    this.tailEnd = 0;
+    this.state = new ViewState(model.get("follow"));
     this.requests = new Requests((message) => model.send(message));
-    /** @type {Map<string, { row: Row, el: HTMLElement }>} */
-    this.rowEls = new Map();
     this.frame = 0;
-    this.rowHeight = ROW_HEIGHT;
+    this.rowHeight = 0; // set by applyColumns()
     this.feedbackShown = false;
 
     this.toolbar = new Toolbar(
@@ -99,8 +84,9 @@ class TableView {
     this.detail = new Detail(ask, signal);
     this.trace = new TracePanel(ask, signal);
     this.header = h("div", { class: "wnb-header", role: "row" });
-    this.layer = h("div", { class: "wnb-layer", role: "rowgroup" });
-    this.body = h("div", { class: "wnb-body" }, [this.layer]);
+    // A row kept while its note was edited is redrawn with fresh data afterwards.
+    this.layer = new RowLayer(() => this.schedule(), signal);
+    this.body = h("div", { class: "wnb-body" }, [this.layer.element]);
     this.empty = h("div", { class: "wnb-empty" }, "no rows");
     this.scroller = h("div", { class: "wnb-scroller", role: "grid" }, [this.header, this.body, this.empty]);
     this.scroller.style.maxHeight = `${model.get("height")}px`;
@@ -125,45 +111,19 @@ class TableView {
 
   connect() {
     const { model, signal } = this;
-    /** @param {any} msg @param {DataView[]} buffers */
-    const onMessage = (msg, buffers) => this.onMessage(msg, buffers);
-    model.on("msg:custom", onMessage);
-    const resetOn = ["change:sort", "change:filter", "change:hidden_columns"];
-    const onQuery = () => this.resetQuery();
-    for (const event of resetOn) model.on(event, onQuery);
-    const onColumns = () => this.applyColumns();
-    model.on("change:columns", onColumns);
-    model.on("change:feedback", onColumns);
-    const onSelected = () => this.draw();
-    model.on("change:selected_id", onSelected);
-    const onHeight = () => {
+    listenModel(model, ["msg:custom"], (msg, buffers) => this.onMessage(msg, buffers), signal);
+    listenModel(model, ["change:sort", "change:filter", "change:hidden_columns"], () => this.resetQuery(), signal);
+    listenModel(model, ["change:columns", "change:feedback"], () => this.applyColumns(), signal);
+    listenModel(model, ["change:selected_id"], () => this.draw(), signal);
+    const showHeight = () => {
       this.scroller.style.maxHeight = `${model.get("height")}px`;
     };
-    model.on("change:height", onHeight);
-    signal.addEventListener("abort", () => {
-      model.off("msg:custom", onMessage);
-      for (const event of resetOn) model.off(event, onQuery);
-      model.off("change:columns", onColumns);
-      model.off("change:feedback", onColumns);
-      model.off("change:selected_id", onSelected);
-      model.off("change:height", onHeight);
-    });
+    listenModel(model, ["change:height"], showHeight, signal);
 
     listen(this.scroller, "scroll", () => this.onScroll(), signal);
-    /** @param {Event} e */
-    const sortFrom = (e) => {
-      const header = /** @type {Element} */ (e.target).closest("[data-column]");
-      const name = header?.getAttribute("data-sortable") === "true" ? header.getAttribute("data-column") : null;
-      if (name) this.save("sort", nextSort(this.model.get("sort"), name));
-    };
-    listen(this.header, "click", sortFrom, signal);
-    listen(this.header, "keydown", (e) => (e.key === "Enter" || e.key === " ") && sortFrom(e), signal);
-    listen(this.layer, "click", (e) => this.onLayerClick(e), signal);
-    listen(this.layer, "change", (e) => this.onLayerChange(e), signal);
-    // Enter in a note commits it (the change event fires on blur).
-    listen(this.layer, "keydown", (e) => e.key === "Enter" && e.target.getAttribute("data-feedback") === "note" && e.target.blur(), signal);
-    // A row kept while its note was edited is redrawn with fresh data afterwards.
-    listen(this.layer, "focusout", () => this.schedule(), signal);
+    listenSort(this.header, (name) => this.save("sort", nextSort(this.model.get("sort"), name)), signal);
+    listen(this.layer.element, "click", (e) => this.onLayerClick(e), signal);
+    listen(this.layer.element, "change", (e) => this.onLayerChange(e), signal);
     listen(this.root, "keydown", (e) => e.key === "Escape" && this.detail.close(), signal);
     const resize = new ResizeObserver(() => this.schedule());
     resize.observe(this.scroller);
@@ -187,8 +147,7 @@ class TableView {
 
   /** @returns {ColumnInfo[]} */
   visibleColumns() {
-    const hidden = new Set(this.model.get("hidden_columns"));
-    return this.model.get("columns").filter((c) => !hidden.has(c.name));
+    return shownColumns(this.model.get("columns"), this.model.get("hidden_columns"));
   }
 
   /** Rebuild header, grid template and column menu from the model's columns. */
@@ -196,22 +155,20 @@ class TableView {
     const columns = this.visibleColumns();
     const feedback = this.model.get("feedback");
     this.feedbackShown = hasFeedback(feedback);
-    this.rowHeight = columns.some((c) => c.kind === "image") ? IMAGE_ROW_HEIGHT : ROW_HEIGHT;
     const grid = columnGrid(columns, feedback);
+    this.rowHeight = grid.rowHeight;
     this.root.style.setProperty("--wnb-columns", grid.template);
     this.root.style.setProperty("--wnb-min-width", `${grid.minWidth}px`);
     this.root.style.setProperty("--wnb-row-height", `${this.rowHeight}px`);
     this.header.replaceChildren(...headerCells(columns, this.model.get("sort"), this.feedbackShown));
     this.columnsMenu.update(this.model.get("columns"), new Set(this.model.get("hidden_columns")));
-    this.rowEls.clear();
+    this.layer.redrawAll();
     this.schedule();
   }
 
   /** @param {string} name @param {boolean} hide */
   setHidden(name, hide) {
-    const hidden = this.model.get("hidden_columns").filter((n) => n !== name);
-    if (hide) hidden.push(name);
-    this.save("hidden_columns", hidden);
+    this.save("hidden_columns", withHidden(this.model.get("hidden_columns"), name, hide));
   }
 
   // ---- requests -------------------------------------------------------------
@@ -219,19 +176,17 @@ class TableView {
   /** Sort, filter or columns changed: everything cached belongs to the old query. */
   resetQuery() {
     this.requests.newGeneration();
-    this.tailEnd = 0;
     for (const w of this.cache.clear()) this.thumbnails.revoke(w.rows);
     this.toolbar.setFilter(this.model.get("filter"));
     this.applyColumns();
-    this.loaded = false;
-    // A new order or filter starts at its first row; it follows again once at the bottom.
-    if (this.following) this.setFollowing(false);
+    this.state.onNewQuery();
+    this.showFollowing();
     this.scroller.scrollTop = 0;
     this.requestInitial();
   }
 
   requestInitial() {
-    this.request(this.following ? -BLOCK : 0, BLOCK, true);
+    this.request(this.state.following ? -BLOCK : 0, BLOCK, true);
   }
 
   /**
@@ -240,8 +195,13 @@ class TableView {
    * @param {number} offset @param {number} limit @param {boolean} user
    */
   request(offset, limit, user) {
-    const query = { sort: this.model.get("sort"), filter: this.model.get("filter") || null };
-    this.requests.window(offset, limit, user, query);
+    const { sort, filter } = this.query();
+    this.requests.window(offset, limit, user, { sort, filter: filter || null });
+  }
+
+  /** @returns {import("./state.js").Query} */
+  query() {
+    return { sort: this.model.get("sort"), filter: this.model.get("filter") };
   }
 
   /** @param {any} msg @param {DataView[]} buffers */
@@ -256,32 +216,25 @@ class TableView {
   onRows(msg, buffers) {
     if (!this.requests.settle(msg.request)) return; // another view's, or an older query's
     this.toolbar.showFilterError(null);
-    this.updateCounts(msg.total, msg.matched, msg.version);
+    this.state.onRows(msg);
+    this.showCounts();
     this.store({ offset: msg.offset, rows: decodeRows(buffers[0]), version: msg.version });
-    this.loaded = true;
-    this.body.style.height = `${bodyHeight(this.extent(), this.rowHeight)}px`;
-    if (this.following) this.stickToTail();
-    else if (isAtBottom(this.geometry())) this.setFollowing(true);
+    this.body.style.height = `${bodyHeight(this.state.extent(), this.rowHeight)}px`;
+    if (this.state.following) this.stickToTail();
+    else if (this.state.onScroll(isAtBottom(this.geometry()))) this.showFollowing();
     this.schedule();
   }
 
-  /** @param {{ total: number, matched: number | null, version: number, offset?: number, query?: { sort: SortKey[], filter: string } }} msg @param {DataView[]} buffers */
+  /** @param {import("./state.js").Tick} msg @param {DataView[]} buffers */
   onTick(msg, buffers) {
-    const sameQuery =
-      msg.query !== undefined &&
-      JSON.stringify(msg.query.sort) === JSON.stringify(this.model.get("sort")) &&
-      msg.query.filter === this.model.get("filter");
-    // Counts and rows are pushed from two kernel threads; never step back to an older count.
-    if (msg.version >= this.version) {
-      this.updateCounts(msg.total, sameQuery && msg.matched !== null ? msg.matched : this.matched, msg.version);
-    }
-    if (sameQuery && msg.offset !== undefined && buffers.length) {
+    const tailOffset = this.state.onTick(msg, this.query());
+    this.showCounts();
+    if (tailOffset !== null && buffers.length) {
       const rows = decodeRows(buffers[0]);
-      this.store({ offset: msg.offset, rows, version: msg.version });
-      this.tailEnd = Math.max(this.tailEnd, msg.offset + rows.length);
-      this.loaded = true;
+      this.store({ offset: tailOffset, rows, version: msg.version });
+      this.state.onTail(tailOffset + rows.length);
     }
-    if (this.following) this.stickToTail();
+    if (this.state.following) this.stickToTail();
     this.trace.refresh(msg.version);
     this.schedule();
   }
@@ -296,24 +249,22 @@ class TableView {
     }
     if (!this.requests.settle(msg.request)) return; // another view's, or an older query's
     this.toolbar.showFilterError(msg.message);
-    this.updateCounts(this.total, 0, this.version); // nothing matches a query that failed
-    this.loaded = true;
+    this.state.onQueryError();
+    this.showCounts();
     this.schedule();
   }
 
-  /** @param {number} total @param {number} matched @param {number} version */
-  updateCounts(total, matched, version) {
-    this.total = total;
-    this.matched = matched;
-    this.version = Math.max(this.version, version);
+  showCounts() {
+    const { total, matched } = this.state;
     this.root.setAttribute("data-total-rows", String(total));
     this.root.setAttribute("data-matched-rows", String(matched));
-    this.toolbar.showCounts({
-      total,
-      matched,
-      filtered: Boolean(this.model.get("filter")),
-      fresh: this.following ? 0 : Math.max(0, matched - this.matchedAtUnfollow),
-    });
+    this.toolbar.showCounts({ total, matched, filtered: Boolean(this.model.get("filter")), fresh: this.state.fresh() });
+  }
+
+  /** Show the state's following and sync it to the `follow` trait. */
+  showFollowing() {
+    this.showCounts();
+    if (this.model.get("follow") !== this.state.following) this.save("follow", this.state.following);
   }
 
   /** @param {CachedWindow} window */
@@ -329,13 +280,8 @@ class TableView {
       scrollTop: this.scroller.scrollTop,
       viewportHeight: Math.max(0, this.scroller.clientHeight - this.header.offsetHeight),
       rowHeight: this.rowHeight,
-      total: this.extent(),
+      total: this.state.extent(),
     };
-  }
-
-  /** Rows laid out: all matching ones, or while following up to the newest rows received. */
-  extent() {
-    return this.following && this.tailEnd > 0 ? Math.min(this.matched, this.tailEnd) : this.matched;
   }
 
   /**
@@ -350,30 +296,18 @@ class TableView {
 
   onScroll() {
     if (!this.laidOut()) return;
-    if (this.loaded) {
-      const atBottom = isAtBottom(this.geometry());
-      if (atBottom !== this.following) this.setFollowing(atBottom);
-    }
+    if (this.state.onScroll(isAtBottom(this.geometry()))) this.showFollowing();
     this.schedule();
   }
 
-  /** @param {boolean} on */
-  setFollowing(on) {
-    this.following = on;
-    // Tail rows pushed before the view left the tail are stale once it returns.
-    if (on) this.tailEnd = 0;
-    this.matchedAtUnfollow = this.matched;
-    this.updateCounts(this.total, this.matched, this.version);
-    if (this.model.get("follow") !== on) this.save("follow", on);
-  }
-
   stickToTail() {
-    this.body.style.height = `${bodyHeight(this.extent(), this.rowHeight)}px`;
+    this.body.style.height = `${bodyHeight(this.state.extent(), this.rowHeight)}px`;
     this.scroller.scrollTop = this.scroller.scrollHeight;
   }
 
   scrollToTail() {
-    this.setFollowing(true);
+    this.state.setFollowing(true);
+    this.showFollowing();
     this.stickToTail();
     this.schedule();
   }
@@ -391,49 +325,18 @@ class TableView {
 
   draw() {
     if (this.signal.aborted || !this.laidOut()) return;
-    const { layer } = this;
-    this.body.style.height = `${bodyHeight(this.extent(), this.rowHeight)}px`;
-    this.empty.hidden = !this.loaded || this.matched > 0 || !this.toolbar.filterError.hidden;
+    this.body.style.height = `${bodyHeight(this.state.extent(), this.rowHeight)}px`;
+    this.empty.hidden = !this.state.loaded || this.state.matched > 0 || !this.toolbar.filterError.hidden;
     const range = visibleRange(this.geometry());
     this.ensureLoaded(range.first, range.count);
-    layer.style.transform = `translateY(${range.top}px)`;
-    const selected = this.model.get("selected_id");
     const columns = this.visibleColumns();
     const feedback = this.model.get("feedback");
-    const focused = document.activeElement;
-    /** @type {Map<string, { row: Row, el: HTMLElement }>} */
-    const next = new Map();
-    /** @type {HTMLElement[]} */
-    const els = [];
-    for (let i = range.first; i < range.first + range.count; i++) {
-      const row = this.cache.row(i);
-      const key = row ? String(row._id) : `#${i}`;
-      let entry = this.rowEls.get(key);
-      // A row being edited keeps its element (rebuilding it would drop the focus).
-      if (row && !(entry && (entry.row === row || entry.el.contains(focused)))) {
-        const controls = this.feedbackShown ? feedbackCell(row, feedback) : null;
-        entry = { row, el: rowElement(row, columns, this.thumbnails, controls) };
-      }
-      const el = row && entry ? entry.el : placeholderRow(columns);
-      if (row && entry) {
-        const isSelected = selected !== null && selected !== undefined && String(selected) === key;
-        el.classList.toggle("wnb-selected", isSelected);
-        el.setAttribute("aria-selected", String(isSelected));
-        next.set(key, entry);
-      }
-      el.setAttribute("aria-rowindex", String(i + 1));
-      els.push(el);
-    }
-    this.rowEls = next;
-    // Patch the layer in place: rows that stay are never moved, so a focused
-    // note input keeps its focus while rows scroll or arrive around it.
-    const wanted = new Set(els);
-    for (const child of [...layer.children]) if (!wanted.has(/** @type {HTMLElement} */ (child))) child.remove();
-    let cursor = layer.firstElementChild;
-    for (const el of els) {
-      if (el === cursor) cursor = cursor.nextElementSibling;
-      else layer.insertBefore(el, cursor);
-    }
+    /** @param {Row | null} row */
+    const build = (row) => {
+      if (!row) return placeholderRow(columns);
+      return rowElement(row, columns, this.thumbnails, this.feedbackShown ? feedbackCell(row, feedback) : null);
+    };
+    this.layer.draw(range, (i) => this.cache.row(i), build, this.model.get("selected_id"));
   }
 
   /**
@@ -443,24 +346,18 @@ class TableView {
    */
   ensureLoaded(first, count) {
     if (count === 0) return;
-    const { complete, fresh } = this.cache.coverage(first, count, this.version);
-    if (fresh || (this.following && complete)) return; // ticks refresh the tail
-    const { offset, limit } = fetchRange(first, count, this.matched, BLOCK);
+    const { complete, fresh } = this.cache.coverage(first, count, this.state.version);
+    if (fresh || (this.state.following && complete)) return; // ticks refresh the tail
+    const { offset, limit } = fetchRange(first, count, this.state.matched, BLOCK);
     if (limit > 0 && !this.requests.isPending(offset)) this.request(offset, limit, !complete);
   }
 
   // ---- interaction inside rows ------------------------------------------------
 
-  /** @param {EventTarget | null} target @returns {Row | null} */
-  rowOf(target) {
-    const id = target instanceof Element ? target.closest(".wnb-row")?.getAttribute("data-row-id") : null;
-    return (id == null ? undefined : this.rowEls.get(id)?.row) ?? null;
-  }
-
   /** @param {MouseEvent} event */
   onLayerClick(event) {
     const target = /** @type {HTMLElement} */ (event.target);
-    const row = this.rowOf(target);
+    const row = this.layer.rowOf(target);
     if (!row) return;
     const annotation = clickAnnotation(target, row, this.model.get("feedback"));
     if (annotation) {
@@ -484,7 +381,7 @@ class TableView {
   /** @param {Event} event */
   onLayerChange(event) {
     const target = /** @type {HTMLInputElement | HTMLSelectElement} */ (event.target);
-    const row = this.rowOf(target);
+    const row = this.layer.rowOf(target);
     const annotation = row && changeAnnotation(target, this.model.get("feedback"));
     if (row && annotation) this.annotate(row, annotation.field, annotation.value);
   }
@@ -496,9 +393,7 @@ class TableView {
   annotate(row, field, value) {
     row[field] = value; // optimistic; the kernel's tick brings the stored value
     this.model.send({ type: "annotate", row_id: toJsonValue(row._id), field, value });
-    this.rowEls.delete(String(row._id));
-    const active = document.activeElement;
-    if (active instanceof HTMLElement && this.layer.contains(active)) active.blur();
+    this.layer.redraw(row);
     this.schedule();
   }
 }
