@@ -203,7 +203,7 @@ def test_windows_near_the_top_rank_as_the_whole_column(
 ) -> None:
     """Windows near the top (found by DuckDB, row groups pruned) and deeper ones (the
     key column ranked) give one order: ties in log order, NaN and nulls last together."""
-    from weave_nb.store import _query
+    from weave_nb.store import _windows
 
     rng = random.Random(3)
     floats = [float("nan"), float("inf"), -float("inf"), 0.0, -0.0, 1.5, -2.5, None]
@@ -220,7 +220,7 @@ def test_windows_near_the_top_rank_as_the_whole_column(
     expected = _reference_order(rows, sort)
     windows = [(0, 10), (95, 20), (290, 30), (380, 50)]
     near_top = [table.window(o, n, sort=sort).column("i").to_pylist() for o, n in windows]  # type: ignore[arg-type]
-    monkeypatch.setattr(_query, "_TOP_RANKS", 0)
+    monkeypatch.setattr(_windows, "_TOP_RANKS", 0)
     ranked = [table.window(o, n, sort=sort).column("i").to_pylist() for o, n in windows]  # type: ignore[arg-type]
     table.close()
     assert near_top == ranked == [expected[o : o + n] for o, n in windows]

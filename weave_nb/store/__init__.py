@@ -1,7 +1,7 @@
 """The StreamTable store: columnar, persisted, multi-writer, with annotations and queries."""
 
+from ._aggregate import STATS
 from ._image import IMAGE_TYPE, Image, is_image_type
-from ._query import STATS
 from ._table import StorageError, StreamTable, open_table
 from ._values import PLAIN_TYPES, rows_to_columns, struct_column
 

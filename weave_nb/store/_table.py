@@ -26,14 +26,16 @@ import pyarrow as pa
 from .._config import SETTINGS, default_root, default_storage_options
 from ..query import parse_every
 from . import _lifecycle
+from ._aggregate import aggregate, count
+from ._engine import QueryEngine
 from ._image import Image, is_image_type
 from ._layout import ANNOTATIONS, LEGACY_MARKER, ROWS, TIMESTAMP_TYPE
 from ._location import Location, resolve
-from ._query import QueryEngine, Snapshot, SortSpec
-from ._schema import conform
+from ._snapshot import Snapshot
 from ._stream import STAMP, Builder, Stream
 from ._subscriptions import Subscriptions
 from ._values import PLAIN_TYPES, ImageTally, normalize_row
+from ._windows import SortSpec, WindowReader
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -161,6 +163,7 @@ class StreamTable:
         self._fast_keys: frozenset[str] = frozenset()
         self._backlog_limit = _MAX_BACKLOG_LIMIT
         self._engine = QueryEngine()
+        self._windows = WindowReader(self._engine)
         self._last_refresh = 0.0
         self._refresh_lock = threading.Lock()
         self._subscriptions = Subscriptions(self)
@@ -207,6 +210,7 @@ class StreamTable:
         self._annotations.after_fork(self.client_id)
         self._refresh_lock = threading.Lock()
         self._engine = QueryEngine()
+        self._windows = WindowReader(self._engine)
         self._subscriptions = Subscriptions(self)
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -539,7 +543,7 @@ class StreamTable:
 
     def to_arrow(self) -> pa.Table:
         """The merged view as a ``pyarrow.Table``, in log order."""
-        return self._read(self._engine.read_all)
+        return self._read(self._windows.read_all)
 
     def to_pandas(self) -> pd.DataFrame:
         """The merged view as a DataFrame; image cells become :class:`weave_nb.Image`."""
@@ -552,7 +556,7 @@ class StreamTable:
 
     def annotations(self) -> pa.Table:
         """Every annotation ever made, oldest first (``_target_id``, ``_timestamp``, fields...)."""
-        return self._read(_annotation_history)
+        return self._read(Snapshot.annotation_history)
 
     def window(
         self,
@@ -571,12 +575,12 @@ class StreamTable:
         rows asked for are read into memory.
         """
         return self._read(
-            lambda snap: self._engine.window(snap, offset, limit, sort, filter, columns)
+            lambda snap: self._windows.window(snap, offset, limit, sort, filter, columns)
         )
 
     def count(self, filter: str | None = None) -> int:
         """Number of rows matching ``filter`` (all rows when ``None``)."""
-        return self._read(lambda snap: self._engine.count(snap, filter))
+        return self._read(lambda snap: count(self._engine, snap, filter))
 
     def aggregate(
         self,
@@ -601,8 +605,8 @@ class StreamTable:
         """
         width = parse_every(every) if isinstance(every, str) else every
         return self._read(
-            lambda snap: self._engine.aggregate(
-                snap, stats, column, width, group_by, filter, start, end
+            lambda snap: aggregate(
+                self._engine, snap, stats, column, width, group_by, filter, start, end
             )
         )
 
@@ -727,21 +731,6 @@ def _reset_fast_keys() -> None:
 
 
 SETTINGS.listeners.append(_reset_fast_keys)
-
-
-def _annotation_history(snap: Snapshot) -> pa.Table:
-    """Every annotation of ``snap``, oldest first, conformed to one schema."""
-    tables = [s.read() for s in snap.annotations.segments] + list(snap.annotations.memory)
-    if not tables:
-        return pa.schema(
-            [
-                ("_target_id", pa.string()),
-                ("_timestamp", pa.timestamp("us", tz="UTC")),
-                ("_client_id", pa.string()),
-                ("_fields", pa.list_(pa.string())),
-            ]
-        ).empty_table()
-    return pa.concat_tables([conform(t, snap.ann_schema) for t in tables]).sort_by("_timestamp")
 
 
 def _image_or_none(value: Any) -> Image | None:
