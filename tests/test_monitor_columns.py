@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 
 import weave_nb as wnb
-from weave_nb._monitor_bind import make_column_binder
+from weave_nb.monitor._bind import make_column_binder
 
 
 def test_batched_rows_bind_every_kind_of_call(tmp_path: Path) -> None:

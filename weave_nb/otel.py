@@ -53,10 +53,10 @@ except ImportError as missing:  # pragma: no cover - depends on the environment
     ) from missing
 
 from ._config import SETTINGS
-from ._monitor_record import CURRENT
-from ._monitor_values import LOG_ERRORS, storable_variants
 from ._redact import Redactor
 from .monitor import MonitorWarning
+from .monitor._record import CURRENT
+from .monitor._values import LOG_ERRORS, storable_variants
 from .tracing._session import SESSION, STATE
 from .tracing._usage import Prices, check_prices, cost_usd
 

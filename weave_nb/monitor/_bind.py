@@ -18,7 +18,7 @@ from collections.abc import Callable
 from operator import itemgetter
 from typing import Any
 
-from ._monitor_values import SCALARS
+from ._values import SCALARS
 
 __all__ = ["Bind", "ColumnBind", "is_method", "make_binder", "make_column_binder"]
 

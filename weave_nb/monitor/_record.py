@@ -24,7 +24,7 @@ from typing import Any, Protocol
 # first-out, so unfinished records are logged before the store closes its tables.
 import weave_nb.store  # noqa: F401
 
-from .tracing._session import SESSION, STATE
+from ..tracing._session import SESSION, STATE
 
 __all__ = [
     "CURRENT",

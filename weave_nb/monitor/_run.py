@@ -29,8 +29,8 @@ from collections.abc import AsyncGenerator, Callable, Coroutine, Generator
 from time import perf_counter_ns, time_ns
 from typing import Any
 
-from ._monitor_record import CURRENT, Record, finish_pending
-from .tracing._session import SESSION, STATE
+from ..tracing._session import SESSION, STATE
+from ._record import CURRENT, Record, finish_pending
 
 __all__ = ["Runner", "in_session", "runner_for"]
 

@@ -57,20 +57,20 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, cast, overload
 
 from weave_nb.store import StreamTable
 
-from ._config import SETTINGS
-from ._monitor_bind import is_method, make_binder, make_column_binder
-from ._monitor_columns import FAILURE_FIELDS, CallColumns, CallPayload
-from ._monitor_record import (
+from .._config import SETTINGS
+from .._redact import REDACTED, Redactor
+from ..tracing._usage import Prices, check_prices, usage_columns
+from ._bind import is_method, make_binder, make_column_binder
+from ._columns import FAILURE_FIELDS, CallColumns, CallPayload
+from ._record import (
     NON_RECORDING,
     SWITCH,
     Record,
     current_record,
     monitoring,
 )
-from ._monitor_run import in_session, runner_for
-from ._monitor_values import LOG_ERRORS, SCALARS, as_cell, exception_info, storable_variants
-from ._redact import REDACTED, Redactor
-from .tracing._usage import Prices, check_prices, usage_columns
+from ._run import in_session, runner_for
+from ._values import LOG_ERRORS, SCALARS, as_cell, exception_info, storable_variants
 
 __all__ = [
     "BoundMonitoredFunction",
@@ -108,7 +108,7 @@ MONITOR_COLUMNS = frozenset(
 
 _OWN_COLUMNS = MONITOR_COLUMNS - {"inputs", "output"} | {"_id"}
 _SESSION_ONLY = frozenset({"session_id"})  # the data a record holds inside wnb.session()
-_OWN_MODULES = ("weave_nb._monitor_run", __name__)
+_OWN_MODULES = ("weave_nb.monitor._run", __name__)
 _UTC = dt.timezone.utc
 _from_timestamp = dt.datetime.fromtimestamp
 

@@ -19,9 +19,9 @@ import pyarrow as pa
 
 from weave_nb.store import rows_to_columns, struct_column
 
-from ._config import SETTINGS
-from ._monitor_bind import Bind, ColumnBind
-from ._redact import REDACTED, Redactor
+from .._config import SETTINGS
+from .._redact import REDACTED, Redactor
+from ._bind import Bind, ColumnBind
 
 __all__ = ["FAILURE_FIELDS", "CallColumns", "CallPayload"]
 
