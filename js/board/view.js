@@ -2,7 +2,7 @@
 // apply to every panel, a responsive grid of chart widgets and the table
 // widget. Panels and the table are child widgets rendered through
 // anywidget's `host`, so each keeps its own model, comm and protocol.
-import { h, listen } from "../shared/dom.js";
+import { adoptStyle, h, listen } from "../shared/dom.js";
 import css from "./style.css";
 
 /**
@@ -40,7 +40,7 @@ export const RANGES = [
  * @param {{ model: BoardModel, el: HTMLElement, signal: AbortSignal, host: Host }} props
  */
 export function renderBoard({ model, el, signal, host }) {
-  injectStyle();
+  adoptStyle(el, "board", css);
   const title = h("div", { class: "weave-nb-board-title" });
   const stats = h("div", { class: "weave-nb-board-stats" });
   const range = h(
@@ -172,12 +172,4 @@ async function mountChild(host, ref, cell, signal) {
   } catch (error) {
     cell.replaceChildren(h("div", { class: "weave-nb-board-error" }, String(error)));
   }
-}
-
-let styled = false;
-/** Add the board styles to the page once. */
-function injectStyle() {
-  if (styled) return;
-  styled = true;
-  document.head.append(h("style", { "data-weave-nb-style": "board" }, css));
 }

@@ -1,7 +1,7 @@
 // The chart view: one vega view per widget view, fed by the kernel's
 // aggregated rows. New rows replace the view's data through a changeset, so
 // an update re-runs the dataflow without rebuilding the DOM (no flicker).
-import { h, listen } from "../shared/dom.js";
+import { adoptStyle, h, listen } from "../shared/dom.js";
 import { pickDatum, rowFields } from "./datum.js";
 import { resolveRuntime } from "./runtime.js";
 import { onThemeChange, themeConfig } from "./theme.js";
@@ -34,7 +34,7 @@ export const DATA_NAME = "data";
  * @param {{ model: ChartModel, el: HTMLElement, signal: AbortSignal, host: Host }} props
  */
 export async function renderChart({ model, el, signal, host }) {
-  injectStyle();
+  adoptStyle(el, "chart", css);
   const plot = h("div", { class: "weave-nb-chart-plot" });
   const message = h("div", { class: "weave-nb-chart-message" });
   // The empty state (say, "No feedback yet"): the title and a note in the plot's place.
@@ -144,12 +144,4 @@ export async function renderChart({ model, el, signal, host }) {
     view?.finalize();
     view = null;
   });
-}
-
-let styled = false;
-/** Add the chart styles to the page once (charts may render many times). */
-function injectStyle() {
-  if (styled) return;
-  styled = true;
-  document.head.append(h("style", { "data-weave-nb-style": "chart" }, css));
 }

@@ -48,13 +48,19 @@ export function listenModel(model, events, handler, signal) {
 }
 
 /**
- * Add a stylesheet to the document once per `name` (all views share it).
- * Styles ship inside the ESM so a view rendered by another widget (a board
- * embedding a table) is styled too.
+ * Add a stylesheet once per `name` where the view of `el` is styled from:
+ * the shadow root `el` is rendered in (marimo renders each output in one),
+ * else the document's head (JupyterLab, Notebook 7, or an `el` not attached
+ * yet). The styles ship inside the ESM rather than anywidget's `_css` trait:
+ * a host may cache the ESM (marimo imports it once per hash) but sends `_css`
+ * with every instance's state.
+ * @param {Node} el  the element the view renders into
  * @param {string} name
  * @param {string} css
  */
-export function adoptStyle(name, css) {
-  if (document.head.querySelector(`style[data-weave-nb-style="${name}"]`)) return;
-  document.head.append(h("style", { "data-weave-nb-style": name }, css));
+export function adoptStyle(el, name, css) {
+  const root = el.getRootNode();
+  const scope = root instanceof ShadowRoot ? root : document.head;
+  if (scope.querySelector(`style[data-weave-nb-style="${name}"]`)) return;
+  scope.append(h("style", { "data-weave-nb-style": name }, css));
 }

@@ -35,7 +35,6 @@ export class TracePanel {
    * @param {AbortSignal} signal
    */
   constructor(ask, signal) {
-    adoptStyle("table-trace", css);
     this.ask = ask;
     this.signal = signal;
     /** @type {string | null} */
@@ -99,6 +98,7 @@ export class TracePanel {
     const sameTrace = msg.trace_id === this.traceId && !this.element.hidden;
     this.traceId = msg.trace_id;
     this.setOutline(msg, decodeRows(buffers[0]), sameTrace);
+    adoptStyle(this.element, "table-trace", css); // shown, so attached to its root
     this.element.hidden = false;
     this.element.setAttribute("data-trace-id", String(msg.trace_id));
     if (!sameTrace) this.scroller.scrollTop = 0;

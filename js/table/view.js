@@ -43,7 +43,7 @@ const BLOCK = 100;
  * @param {{ model: TableModel, el: HTMLElement, signal: AbortSignal }} props
  */
 export function renderTable({ model, el, signal }) {
-  adoptStyle("table", css);
+  adoptStyle(el, "table", css);
   if (model.get("protocol") !== PROTOCOL_VERSION) {
     el.append(
       h("div", { class: "wnb-fatal" }, [
