@@ -2,7 +2,7 @@
 // apply to every panel, a responsive grid of chart widgets and the table
 // widget. Panels and the table are child widgets rendered through
 // anywidget's `host`, so each keeps its own model, comm and protocol.
-import { adoptStyle, h, listen } from "../shared/dom.js";
+import { adoptStyle, h, listen, listenModel } from "../shared/dom.js";
 import css from "./style.css";
 
 /**
@@ -57,7 +57,9 @@ export function renderBoard({ model, el, signal, host }) {
     "aria-label": "Filter every panel",
   });
   const filterError = h("div", { class: "weave-nb-board-error", "data-role": "filter-error" });
-  const selection = h("div", { class: "weave-nb-board-selection", "data-role": "selection" });
+  const selectionText = h("span");
+  const clearSelection = h("button", { type: "button", "data-role": "clear-selection", title: "Clear selection" }, "✕");
+  const selection = h("div", { class: "weave-nb-board-selection", "data-role": "selection" }, [selectionText, clearSelection]);
   const grid = h("div", { class: "weave-nb-board-grid" });
   const table = h("div", { class: "weave-nb-board-table" });
   const root = h("div", { class: "weave-nb-board", "data-weave-nb": "board" }, [
@@ -97,12 +99,8 @@ export function renderBoard({ model, el, signal, host }) {
   };
   const showSelection = () => {
     const text = model.get("selection");
-    selection.replaceChildren();
     selection.hidden = !text;
-    if (!text) return;
-    const clear = h("button", { type: "button", "data-role": "clear-selection", title: "Clear selection" }, "✕");
-    listen(clear, "click", () => model.send({ type: "clear_selection" }), signal);
-    selection.append(h("span", {}, `Table filtered by chart selection: ${text}`), clear);
+    selectionText.textContent = text ? `Table filtered by chart selection: ${text}` : "";
   };
 
   // Child views live until the list changes or the board view goes away.
@@ -129,6 +127,7 @@ export function renderBoard({ model, el, signal, host }) {
     if (ref) mountChild(host, ref, table, AbortSignal.any([signal, tableView.signal]));
   };
 
+  listen(clearSelection, "click", () => model.send({ type: "clear_selection" }), signal);
   listen(range, "change", () => {
     model.set("range", range.value);
     model.save_changes();
@@ -148,14 +147,12 @@ export function renderBoard({ model, el, signal, host }) {
   showSelection();
   showPanels();
   showTable();
-  model.on("change:title", showHeader);
-  model.on("change:stats", showHeader);
-  model.on("change:range", showRange);
-  model.on("change:filter", showFilter);
-  model.on("change:filter_error", showFilter);
-  model.on("change:selection", showSelection);
-  model.on("change:panels", showPanels);
-  model.on("change:table_widget", showTable);
+  listenModel(model, ["change:title", "change:stats"], showHeader, signal);
+  listenModel(model, ["change:range"], showRange, signal);
+  listenModel(model, ["change:filter", "change:filter_error"], showFilter, signal);
+  listenModel(model, ["change:selection"], showSelection, signal);
+  listenModel(model, ["change:panels"], showPanels, signal);
+  listenModel(model, ["change:table_widget"], showTable, signal);
 }
 
 /**

@@ -1,7 +1,7 @@
 // The chart view: one vega view per widget view, fed by the kernel's
 // aggregated rows. New rows replace the view's data through a changeset, so
 // an update re-runs the dataflow without rebuilding the DOM (no flicker).
-import { adoptStyle, h, listen } from "../shared/dom.js";
+import { adoptStyle, h, listen, listenModel } from "../shared/dom.js";
 import { pickDatum, rowFields } from "./datum.js";
 import { resolveRuntime } from "./runtime.js";
 import { onThemeChange, themeConfig } from "./theme.js";
@@ -70,6 +70,7 @@ export async function renderChart({ model, el, signal, host }) {
     showMessage(String(error));
     return;
   }
+  if (signal.aborted) return; // removed while the runtime loaded
   const { vega, compile } = runtime;
   const tooltip = textTooltip(root);
 
@@ -86,6 +87,7 @@ export async function renderChart({ model, el, signal, host }) {
   };
 
   const build = async () => {
+    if (signal.aborted) return;
     view?.finalize();
     view = null;
     const spec = model.get("spec");
@@ -119,12 +121,11 @@ export async function renderChart({ model, el, signal, host }) {
   };
 
   enqueue(build);
-  model.on("change:spec", () => enqueue(build));
+  listenModel(model, ["change:spec"], () => enqueue(build), signal);
   onThemeChange(() => enqueue(build), signal);
-  model.on("change:data", () => enqueue(() => setData(model.get("data"))));
-  model.on("change:error", () => showMessage(model.get("error") || ""));
-  model.on("change:empty", showEmpty);
-  model.on("change:spec", showEmpty);
+  listenModel(model, ["change:data"], () => enqueue(() => setData(model.get("data"))), signal);
+  listenModel(model, ["change:error"], () => showMessage(model.get("error") || ""), signal);
+  listenModel(model, ["change:empty", "change:spec"], showEmpty, signal);
 
   // Width follows the container (board grid cells resize with the page).
   const resize = new ResizeObserver(() => {

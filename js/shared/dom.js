@@ -41,6 +41,7 @@ export function listen(target, type, handler, signal) {
  * @param {AbortSignal} signal
  */
 export function listenModel(model, events, handler, signal) {
+  if (signal.aborted) return;
   for (const event of events) model.on(event, handler);
   signal.addEventListener("abort", () => {
     for (const event of events) model.off(event, handler);
