@@ -10,7 +10,8 @@ import pytest
 from _support import wait_for
 
 from weave_nb.charts import ErrorRate, Feedback, Histogram, Latency, Mean, Volume
-from weave_nb.charts.seed import MAX_PANELS, is_monitor_table, seed_panels
+from weave_nb.charts.seed import MAX_PANELS, seed_panels
+from weave_nb.monitor.schema import is_monitor_schema
 from weave_nb.store import StreamTable
 from weave_nb.widgets.board import Board
 from weave_nb.widgets.chart import Chart
@@ -49,7 +50,7 @@ def boards() -> Iterator[list[Board]]:
 
 def test_monitor_tables_get_the_monitoring_panels(table: StreamTable) -> None:
     table.log(monitor_rows(20))
-    assert is_monitor_table(table.schema)
+    assert is_monitor_schema(table.schema)
     panels = seed_panels(table, thumbs="thumbs", labels=["label"])
     assert [type(p) for p in panels] == [Volume, Latency, ErrorRate, Feedback, Feedback]
     assert [getattr(p, "field", None) for p in panels[3:]] == ["thumbs", "label"]

@@ -54,9 +54,7 @@ except ImportError as missing:  # pragma: no cover - depends on the environment
 
 from ._config import SETTINGS
 from ._redact import Redactor
-from .monitor import MonitorWarning
-from .monitor._record import CURRENT
-from .monitor._values import LOG_ERRORS, storable_variants
+from .monitor import LOG_ERRORS, MonitorWarning, current_record, schema, storable_variants
 from .tracing._session import SESSION, STATE
 from .tracing._usage import Prices, check_prices, cost_usd
 
@@ -73,6 +71,7 @@ PARENT_ATTRIBUTE = "weave_nb.parent_id"
 """Span attribute set by :class:`LinkProcessor`: the enclosing ``@monitor`` call's id."""
 
 _UTC = dt.timezone.utc
+_FREE_FORM = (schema.INPUTS, schema.OUTPUT, "attributes")  # stored as text when refused
 _MAX_LINKS = 10_000
 _MAX_OPEN_SPANS = 100_000
 
@@ -169,9 +168,9 @@ class LinkProcessor(SpanProcessor):  # type: ignore[misc]
 
     def _link(self, span: Any) -> None:
         context = span.get_span_context()
-        record = CURRENT.get()
+        record = current_record()
         parent = span.parent
-        record_id = None if record is None or not record.recording else str(record.id)
+        record_id = str(record.id) if record.recording else None
         with self._lock:
             if len(self._started_in) >= _MAX_OPEN_SPANS:  # spans that never end: forget them
                 self._started_in.clear()
@@ -263,13 +262,16 @@ def _exception(span: ReadableSpan) -> dict[str, str] | None:
     for event in span.events or ():
         if event.name == "exception":
             attrs = event.attributes or {}
-            return {
-                "type": str(attrs.get("exception.type", "")),
-                "message": str(attrs.get("exception.message", "")),
-                "traceback": str(attrs.get("exception.stacktrace", "")),
-            }
-    description = span.status.description
-    return {"type": "", "message": description or "", "traceback": ""}
+            return _failure(
+                str(attrs.get("exception.type", "")),
+                str(attrs.get("exception.message", "")),
+                str(attrs.get("exception.stacktrace", "")),
+            )
+    return _failure("", span.status.description or "", "")
+
+
+def _failure(kind: str, message: str, traceback: str) -> dict[str, str]:
+    return dict(zip(schema.EXCEPTION_FIELDS, (kind, message, traceback), strict=True))
 
 
 def span_row(
@@ -309,17 +311,17 @@ def span_row(
     output = _take_text(attrs, _OUTPUTS, "output", issues)
     row: dict[str, Any] = {
         "_id": _hex_span(context.span_id) if context is not None else None,
-        "name": span.name,
-        "inputs": inputs,
-        "output": output,
-        "status": "error" if failed else "success",
-        "exception": _exception(span) if failed else None,
-        "start_time": None if start is None else dt.datetime.fromtimestamp(start / 1e9, _UTC),
-        "end_time": None if end is None else dt.datetime.fromtimestamp(end / 1e9, _UTC),
-        "latency_ms": None if start is None or end is None else (end - start) / 1e6,
-        "trace_id": trace_id,
-        "parent_id": parent_id,
-        "session_id": session_id,
+        schema.NAME: span.name,
+        schema.INPUTS: inputs,
+        schema.OUTPUT: output,
+        schema.STATUS: schema.ERROR if failed else schema.SUCCESS,
+        schema.EXCEPTION: _exception(span) if failed else None,
+        schema.START_TIME: None if start is None else dt.datetime.fromtimestamp(start / 1e9, _UTC),
+        schema.END_TIME: None if end is None else dt.datetime.fromtimestamp(end / 1e9, _UTC),
+        schema.LATENCY_MS: None if start is None or end is None else (end - start) / 1e6,
+        schema.TRACE_ID: trace_id,
+        schema.PARENT_ID: parent_id,
+        schema.SESSION_ID: session_id,
         "span_kind": kind,
     }
     if model is not None or input_tokens is not None or output_tokens is not None:
@@ -414,12 +416,10 @@ class SpanExporter(_export.SpanExporter):  # type: ignore[misc]
                 raw = _as_text(dict(getattr(span, "attributes", None) or {}))
             except Exception:
                 raw = None
-            return {"name": name, "status": None, "attributes": raw}
+            return {schema.NAME: name, schema.STATUS: None, "attributes": raw}
 
     def _log_one(self, row: dict[str, Any]) -> None:
-        texts = {
-            k: _as_text(v) if k in ("inputs", "output", "attributes") else v for k, v in row.items()
-        }
+        texts = {k: _as_text(v) if k in _FREE_FORM else v for k, v in row.items()}
         for variant in (row, texts, *storable_variants(texts, lambda k: not k.startswith("_"))):
             try:
                 self.table.log(variant)

@@ -21,15 +21,13 @@ from weave_nb.charts._kind import ChartKind
 from weave_nb.charts.distribution import Counts
 from weave_nb.charts.seed_tokens import token_panels
 from weave_nb.charts.timeseries import ErrorRate, Feedback, Latency, Mean, Volume
+from weave_nb.monitor.schema import LATENCY_MS, is_monitor_schema
 from weave_nb.query import quote_ident
 
 if TYPE_CHECKING:
     from weave_nb.store import StreamTable
 
-__all__ = ["MAX_CATEGORIES", "MAX_PANELS", "MONITOR_COLUMNS", "is_monitor_table", "seed_panels"]
-
-#: Columns every ``@monitor`` row has; a table with all of them is seeded as a monitor table.
-MONITOR_COLUMNS = ("name", "inputs", "output", "status", "latency_ms")
+__all__ = ["MAX_CATEGORIES", "MAX_PANELS", "seed_panels"]
 
 #: Most panels a generic table is seeded with (volume included).
 MAX_PANELS = 8
@@ -41,11 +39,6 @@ MAX_CATEGORIES = 20
 _DURATION = re.compile(r"(latency|duration|elapsed|runtime|_ms$|_us$|_s$|_sec$|seconds$)", re.I)
 
 
-def is_monitor_table(schema: pa.Schema) -> bool:
-    """Whether ``schema`` is that of an ``@monitor`` table."""
-    return all(name in schema.names for name in MONITOR_COLUMNS)
-
-
 def seed_panels(
     table: StreamTable, *, thumbs: str | None = None, labels: Sequence[str] = ()
 ) -> list[ChartKind]:
@@ -55,12 +48,11 @@ def seed_panels(
     board's table widget write (👍/👎, and a choice box per label field); monitor boards
     chart each of them over time.
     """
-    # Imported here: seed_quality builds on this module's is_monitor_table.
-    from weave_nb.charts.seed_quality import quality_panels
+    from weave_nb.charts.seed_quality import quality_panels  # which imports this module
 
     schema = table.schema
-    if is_monitor_table(schema):
-        panels: list[ChartKind] = [Volume(title="Calls"), Latency("latency_ms"), ErrorRate()]
+    if is_monitor_schema(schema):
+        panels: list[ChartKind] = [Volume(title="Calls"), Latency(LATENCY_MS), ErrorRate()]
         panels += token_panels(schema)  # tokens and cost of LLM calls, when logged
         if thumbs is not None:
             hint = "No feedback yet — use 👍/👎 in the table below"

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from weave_nb.charts.drift import Drift
 from weave_nb.charts.quality import Quality
-from weave_nb.charts.seed import is_monitor_table
+from weave_nb.monitor.schema import INPUTS, OUTPUT, is_monitor_schema
 from weave_nb.quality import field_paths
 from weave_nb.quality.over_time import over_time_columns
 from weave_nb.query import time_range
@@ -37,7 +37,7 @@ MIN_DRIFT_ROWS = 200
 MAX_DRIFT_COLUMNS = 6
 
 _CORRECT = re.compile(r"^(is_)?(correct|accurate|right)$", re.I)
-_MONITORED = ("inputs.", "output.")
+_MONITORED = (f"{INPUTS}.", f"{OUTPUT}.")
 
 
 def quality_panels(table: StreamTable, thumbs: str | None) -> list[ChartKind]:
@@ -62,10 +62,10 @@ def drift_panel(table: StreamTable) -> Drift | None:
     reference = (None, middle)
     columns = over_time_columns(table, time_range(None, middle) or "TRUE", None)
     names = [c.name for c in columns]
-    if is_monitor_table(table.schema):
+    if is_monitor_schema(table.schema):
         names = [n for n in names if n.startswith(_MONITORED)]
     if not names:
         return None
     shown = names[:MAX_DRIFT_COLUMNS]
-    title = "Drift of inputs and outputs" if is_monitor_table(table.schema) else "Drift"
+    title = "Drift of inputs and outputs" if is_monitor_schema(table.schema) else "Drift"
     return Drift(shown, reference=reference, title=title)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from operator import itemgetter
 from typing import Any
 
-from ._values import SCALARS
+from weave_nb.store import PLAIN_TYPES
 
 __all__ = ["Bind", "ColumnBind", "is_method", "make_binder", "make_column_binder"]
 
@@ -78,7 +78,7 @@ def make_column_binder(fn: Callable[..., Any], *, skip_first: bool) -> ColumnBin
     """
     skip = 1 if skip_first else 0
     positional = _positional(_signature(fn), skip)
-    if positional is None or not SCALARS.issuperset(map(type, positional[1])):
+    if positional is None or not PLAIN_TYPES.issuperset(map(type, positional[1])):
         return None
     return _ColumnBinder(*positional, skip)
 
@@ -152,7 +152,7 @@ def _compile(
         items.append(f"{name!r}: {value}")
     lines.append(f"    return {{{', '.join(items)}}}")
     namespace: dict[str, Any] = {
-        "scalars": SCALARS,
+        "scalars": PLAIN_TYPES,
         "convert": convert,
         "defaults": defaults,
         "slow": slow,
@@ -182,7 +182,7 @@ class _SlowBinder:
         convert = self._convert
         if convert is not None:
             for key, value in inputs.items():
-                if type(value) not in SCALARS:
+                if type(value) not in PLAIN_TYPES:
                     inputs[key] = convert(value)
         return inputs
 

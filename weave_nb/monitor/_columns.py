@@ -17,13 +17,14 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from weave_nb._config import SETTINGS
+from weave_nb._redact import REDACTED, Redactor
 from weave_nb.store import rows_to_columns, struct_column
 
-from .._config import SETTINGS
-from .._redact import REDACTED, Redactor
+from . import schema
 from ._bind import Bind, ColumnBind
 
-__all__ = ["FAILURE_FIELDS", "CallColumns", "CallPayload"]
+__all__ = ["CallColumns", "CallPayload"]
 
 CallPayload = tuple[
     "str | None",  # _id (never None for a recording call)
@@ -32,15 +33,11 @@ CallPayload = tuple[
     tuple[Any, ...],  # positional arguments
     "dict[str, Any] | None",  # keyword arguments, None when there are none
     Any,  # output (a plain scalar)
-    "tuple[str, ...] | None",  # exception: type, message, traceback
+    "tuple[str, ...] | None",  # exception, fields in schema.EXCEPTION_FIELDS order
     int,  # start, ns since the epoch
     int,  # elapsed, ns
 ]
 
-FAILURE_FIELDS = ("type", "message", "traceback")
-"""The fields of the ``exception`` column, in the order a payload holds them."""
-
-_TIME = pa.timestamp("us", tz="UTC")
 _NO_KWARGS: dict[str, Any] = {}
 
 
@@ -89,23 +86,24 @@ class CallColumns:
             outputs = _cut_column(outputs, redactor)
         start_ns = np.fromiter(starts, np.int64, n)
         elapsed_ns = np.fromiter(took, np.int64, n)
+        success, error, fields_of = schema.SUCCESS, schema.ERROR, schema.EXCEPTION_FIELDS
         columns: dict[str, Any] = {
             "_id": ids,
-            "name": pa.repeat(self._name, n),
-            "inputs": struct_column(fields, n),
-            "output": outputs,
-            "status": ["success" if f is None else "error" for f in failures],
-            "exception": [
-                None if f is None else dict(zip(FAILURE_FIELDS, f, strict=True)) for f in failures
+            schema.NAME: pa.repeat(self._name, n),
+            schema.INPUTS: struct_column(fields, n),
+            schema.OUTPUT: outputs,
+            schema.STATUS: [success if f is None else error for f in failures],
+            schema.EXCEPTION: [
+                None if f is None else dict(zip(fields_of, f, strict=True)) for f in failures
             ],
-            "start_time": pa.array(start_ns // 1000).cast(_TIME),
-            "end_time": pa.array((start_ns + elapsed_ns) // 1000).cast(_TIME),
-            "latency_ms": pa.array(elapsed_ns / 1e6),
-            "trace_id": traces,
-            "parent_id": parents,
+            schema.START_TIME: pa.array(start_ns // 1000).cast(schema.TIME_TYPE),
+            schema.END_TIME: pa.array((start_ns + elapsed_ns) // 1000).cast(schema.TIME_TYPE),
+            schema.LATENCY_MS: pa.array(elapsed_ns / 1e6),
+            schema.TRACE_ID: traces,
+            schema.PARENT_ID: parents,
         }
         if self._sessions:
-            columns["session_id"] = list(map(itemgetter(9), calls))
+            columns[schema.SESSION_ID] = list(map(itemgetter(9), calls))
         for key, value in self._attributes.items():
             columns[key] = [value] * n
         return columns

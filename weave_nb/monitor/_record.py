@@ -23,8 +23,9 @@ from typing import Any, Protocol
 # that the hook registered below comes later, and atexit runs hooks last-in
 # first-out, so unfinished records are logged before the store closes its tables.
 import weave_nb.store  # noqa: F401
+from weave_nb.tracing._session import SESSION, STATE
 
-from ..tracing._session import SESSION, STATE
+from .schema import SESSION_ID
 
 __all__ = [
     "CURRENT",
@@ -216,7 +217,7 @@ class Record:
                 self.trace_id, self.parent_id = links
         session_id = SESSION.get()
         if session_id is not None:
-            self._data = {"session_id": session_id}
+            self._data = {SESSION_ID: session_id}
 
     # -- public API ----------------------------------------------------------
 

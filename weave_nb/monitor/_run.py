@@ -29,7 +29,9 @@ from collections.abc import AsyncGenerator, Callable, Coroutine, Generator
 from time import perf_counter_ns, time_ns
 from typing import Any
 
-from ..tracing._session import SESSION, STATE
+from weave_nb.tracing._session import SESSION, STATE
+
+from . import schema
 from ._record import CURRENT, Record, finish_pending
 
 __all__ = ["Runner", "in_session", "runner_for"]
@@ -116,11 +118,8 @@ class _Clock:
         return perf_counter_ns() - self.t0
 
     def first_item(self, record: Record) -> None:
-        record.set_field("first_item_ms", self.elapsed_ns() / 1e6)
+        record.set_field(schema.FIRST_ITEM_MS, self.elapsed_ns() / 1e6)
 
-
-STOPPED_EARLY = "stopped_early"
-"""Column set to ``True`` on the row of a generator stopped before it was exhausted."""
 
 _OPEN: dict[Record, tuple[tuple[Any, ...], dict[str, Any], list[Any], _Clock]] = {}
 """Generator calls started and not ended yet: what their rows are built from."""
@@ -150,7 +149,7 @@ def _end(
     if _OPEN.pop(record, None) is None:
         return
     if early:
-        record.set_field(STOPPED_EARLY, True)
+        record.set_field(schema.STOPPED_EARLY, True)
     record.end(args, kwargs, items, error, clock.start_ns, clock.elapsed_ns())
 
 
@@ -255,7 +254,7 @@ def in_session(
             session_id = derive(args, kwargs)
             if session_id is None:
                 return await run_coroutine(fn, record, args, kwargs)
-            record.set_field("session_id", session_id)
+            record.set_field(schema.SESSION_ID, session_id)
             token = SESSION.set(session_id)
             try:
                 return await run_coroutine(fn, record, args, kwargs)
@@ -270,7 +269,7 @@ def in_session(
         session_id = derive(args, kwargs)
         if session_id is None:
             return runner(fn, record, args, kwargs)
-        record.set_field("session_id", session_id)
+        record.set_field(schema.SESSION_ID, session_id)
         token = SESSION.set(session_id)
         try:
             return runner(fn, record, args, kwargs)

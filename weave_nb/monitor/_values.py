@@ -22,12 +22,11 @@ from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any
 
-from weave_nb.store import Image
+from weave_nb.store import PLAIN_TYPES, Image
 
 __all__ = [
     "LOG_ERRORS",
     "REPR_LIMIT",
-    "SCALARS",
     "as_cell",
     "exception_info",
     "stand_in",
@@ -43,7 +42,6 @@ MAX_NESTING = 50
 REPR_LIMIT = 500
 """Characters of ``repr`` kept for an unstorable value."""
 
-SCALARS = frozenset({type(None), bool, int, float, str, bytes})
 _PLAIN_LEAVES = (
     bool,
     int,
@@ -64,7 +62,7 @@ _PLAIN_LEAVES = (
 
 def as_cell(value: Any) -> Any:
     """Wrap a ``uint8`` ``HxW``/``HxWx3``/``HxWx4`` numpy array as an image cell; else unchanged."""
-    if type(value) in SCALARS:
+    if type(value) in PLAIN_TYPES:
         return value
     np = sys.modules.get("numpy")
     if (

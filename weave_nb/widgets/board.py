@@ -12,9 +12,10 @@ import traitlets
 
 from ..charts import ChartKind, Scope
 from ..charts.quality_stats import QualityHeader
-from ..charts.seed import is_monitor_table, seed_panels
+from ..charts.seed import seed_panels
 from ..charts.seed_quality import drift_panel
 from ..charts.stats import Stat, monitor_stats
+from ..monitor.schema import is_monitor_schema
 from ..quality import on_watch_change
 from ..query import and_all, parse_every, time_range
 from ._bundle import bundle
@@ -105,7 +106,7 @@ class Board(anywidget.AnyWidget):  # type: ignore[misc]
         self._table = table
         self._thumbs: str | None = config["thumbs"]
         self._labels: dict[str, list[str]] = dict(config["labels"])
-        self._monitor = is_monitor_table(table.schema)
+        self._monitor = is_monitor_schema(table.schema)
         # A board made before the first row (say, right after decorating a function with
         # @monitor) is seeded again once rows show what kind of table this is.
         self._seed_pending = panels is None and not _user_columns(table)
@@ -209,7 +210,7 @@ class Board(anywidget.AnyWidget):  # type: ignore[misc]
         if not self._seed_pending or not _user_columns(self._table):
             return
         self._seed_pending = False
-        self._monitor = is_monitor_table(self._table.schema)
+        self._monitor = is_monitor_schema(self._table.schema)
         old = self.panels
         self.panels = [self._chart(kind) for kind in self._seed()]
         for chart in old:
