@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from PIL import Image as PILImage
 
 import weave_nb as wnb
-from weave_nb.store._values import DECIMAL_TYPE, MAX_DEPTH
+from weave_nb.store._normalize import DECIMAL_TYPE, MAX_DEPTH
 
 Decimal = decimal.Decimal
 

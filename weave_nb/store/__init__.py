@@ -1,9 +1,10 @@
 """The StreamTable store: columnar, persisted, multi-writer, with annotations and queries."""
 
 from ._aggregate import STATS
+from ._convert import rows_to_columns, struct_column
 from ._image import IMAGE_TYPE, Image, is_image_type
+from ._normalize import PLAIN_TYPES
 from ._table import StorageError, StreamTable, open_table
-from ._values import PLAIN_TYPES, rows_to_columns, struct_column
 
 __all__ = [
     "IMAGE_TYPE",

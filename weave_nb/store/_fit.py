@@ -18,9 +18,9 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ._convert import to_text
 from ._layout import COMPANION_SEP, companion_name
 from ._schema import conform_column
-from ._values import to_text
 
 __all__ = ["TYPE_KEY", "fit_to_schema", "restored_type", "storable"]
 

@@ -16,8 +16,8 @@ from collections.abc import Iterable
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ._convert import to_text
 from ._layout import split_companion
-from ._values import to_text
 
 __all__ = [
     "conform",

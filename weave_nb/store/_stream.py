@@ -36,10 +36,10 @@ import pyarrow.compute as pc
 
 from .._config import SETTINGS
 from . import _delta
+from ._convert import column_to_arrow, rows_to_columns
 from ._layout import TIMESTAMP_TYPE
 from ._location import Location
 from ._segments import Segment, SegmentIndex, SegmentWriter
-from ._values import column_to_arrow, rows_to_columns
 
 __all__ = ["STAMP", "TIMESTAMP_TYPE", "Builder", "Stream", "StreamSnapshot"]
 

@@ -31,10 +31,10 @@ from ._engine import QueryEngine
 from ._image import Image, is_image_type
 from ._layout import ANNOTATIONS, LEGACY_MARKER, ROWS, TIMESTAMP_TYPE
 from ._location import Location, resolve
+from ._normalize import PLAIN_TYPES, ImageTally, normalize_row
 from ._snapshot import Snapshot
 from ._stream import STAMP, Builder, Stream
 from ._subscriptions import Subscriptions
-from ._values import PLAIN_TYPES, ImageTally, normalize_row
 from ._windows import SortSpec, WindowReader
 
 if TYPE_CHECKING:

@@ -1,42 +1,33 @@
-"""Values in, Arrow out: validate a row in the caller's thread, convert batches later.
+"""Values in: validate a row in the caller's thread, before ``log()`` accepts it.
 
 ``normalize_row`` runs inside ``log()``: it accepts plain scalars untouched (the
 fast path) and turns everything else into plain Python values or :class:`Image`
 objects, raising ``TypeError``/``ValueError`` that name the column and the type
-for anything it cannot store. ``column_to_arrow`` runs in the flusher, on a
-whole batch of one column, and never fails on a value ``normalize_row``
-accepted: a column whose values have no common Arrow type is stored as text
-(scalars as ``str``, nested values as JSON) — the documented conflict rule.
+for anything it cannot store, so nothing fails later in the flusher.
 
 Values that would change on the way are refused or converted here, by the
 rules of the README's "Any shape" paragraph: nesting deeper than
 ``MAX_DEPTH`` and circular values are refused; ``Decimal`` is stored as
 ``DECIMAL_TYPE``; ``pd.NaT`` is null; times have microsecond precision (as in
-Python, Delta Lake and Spark: nanoseconds are floored); a lone surrogate in a
-string or a key is written as its ``\\udXXX`` escape (``str`` is on the fast
-path, so that is done in the flusher).
+Python, Delta Lake and Spark: nanoseconds are floored). A lone surrogate in a
+string is escaped later, by ``_convert`` (``str`` is on the fast path).
 """
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import datetime as dt
 import decimal
 import enum
-import json
-import math
 import pathlib
-import re
 import sys
 import uuid
 from collections.abc import Mapping
-from operator import itemgetter
 from typing import Any
 
 import pyarrow as pa
 
-from ._image import IMAGE_TYPE, Image
+from ._image import Image
 from ._layout import split_companion
 
 __all__ = [
@@ -44,10 +35,7 @@ __all__ = [
     "MAX_DEPTH",
     "PLAIN_TYPES",
     "ImageTally",
-    "column_to_arrow",
-    "escape_surrogates",
     "normalize_row",
-    "to_text",
     "validate_column_name",
 ]
 
@@ -67,10 +55,6 @@ DECIMAL_TYPE = pa.decimal128(38, 18)
 as is (a type per batch would conflict across files; DuckDB has no ``decimal256``)."""
 
 _DECIMAL_INTEGER_DIGITS = DECIMAL_TYPE.precision - DECIMAL_TYPE.scale
-
-
-_SUSPECT = re.compile(r"\x00|~|^__weave_nb")
-"""Cheap screen for the names ``validate_column_name`` refuses beyond the basics."""
 
 
 def validate_column_name(name: object) -> str:
@@ -327,10 +311,6 @@ def _temporal(value: Any, path: str) -> Any:
     return value
 
 
-# ---------------------------------------------------------------------------
-# Batch conversion (flusher thread)
-
-
 class ImageTally:
     """How many image values ``normalize_row`` has accepted in this process.
 
@@ -339,225 +319,3 @@ class ImageTally:
     """
 
     count = 0
-
-
-def column_to_arrow(values: list[Any], images: bool = True) -> pa.Array:
-    """One column of a batch as an Arrow array; text under the conflict rule.
-
-    ``images=False`` promises no :class:`Image` is in ``values`` (skips the walk).
-    Never raises for values ``normalize_row`` accepted, nor for plain values.
-    """
-    try:
-        return _column_to_arrow(values, images)
-    except UnicodeEncodeError:
-        # A lone surrogate (json.loads('"\\ud83d"') makes one) has no UTF-8 form;
-        # plain str rows skip normalize_row, so it is escaped here, in the flusher.
-        return _column_to_arrow(escape_surrogates(values), images)
-
-
-def _column_to_arrow(values: list[Any], images: bool) -> pa.Array:
-    type_: pa.DataType | None = None
-    if images and _has_objects(values):
-        if all(v is None or isinstance(v, Image) for v in values):
-            type_ = IMAGE_TYPE
-        values = [_encode_images(v) for v in values]
-    try:
-        array = pa.array(values, type=type_)
-        if type_ is None:
-            array = _with_decimal_type(array)
-    except UnicodeEncodeError:
-        raise
-    # Arrow's ArrowInvalid/ArrowTypeError are ValueError/TypeError; mixes such as a
-    # datetime with NaN raise the plain ones from its Python converters.
-    except (ValueError, TypeError, pa.ArrowNotImplementedError, OverflowError):
-        return pa.array([to_text(v) for v in values], type=pa.string())
-    if (
-        _has_empty_struct(array.type)
-        or (type_ is None and _holds_binary(array.type) and _has_str_in_binary(array.type, values))
-        or (pa.types.is_temporal(array.type) and _has_numbers(values))
-    ):
-        # Parquet cannot hold a struct with no fields ({}), and Arrow silently turns
-        # str mixed with bytes into bytes and numbers mixed with datetimes into
-        # datetimes: keep such values as text (conflict rule).
-        return pa.array([to_text(v) for v in values], type=pa.string())
-    return array
-
-
-def _has_numbers(values: list[Any]) -> bool:
-    return any(type(v) is int or type(v) is float for v in values)
-
-
-def _with_decimal_type(array: pa.Array) -> pa.Array:
-    """``array`` with its decimals as ``DECIMAL_TYPE``.
-
-    Arrow infers a precision per batch (up to ``decimal256``, which DuckDB cannot
-    read), and files of one column would then disagree. The cast is safe: it
-    raises rather than round or overflow (the caller then stores text).
-    """
-    fixed = _with_decimal(array.type)
-    return array if fixed == array.type else array.cast(fixed)
-
-
-def _with_decimal(type_: pa.DataType) -> pa.DataType:
-    if pa.types.is_decimal(type_):
-        return DECIMAL_TYPE
-    if pa.types.is_struct(type_):
-        return pa.struct([field.with_type(_with_decimal(field.type)) for field in type_])
-    if pa.types.is_list(type_):
-        return pa.list_(type_.value_field.with_type(_with_decimal(type_.value_type)))
-    return type_
-
-
-def escape_surrogates(value: Any) -> Any:
-    """``value`` with each lone surrogate in its strings and keys written as ``\\udXXX``.
-
-    The README's rule; Python's ``backslashreplace``, so ``"\\ud800"`` is stored as
-    the six characters ``\\ud800`` and every other character is unchanged.
-    """
-    if isinstance(value, str):
-        return value.encode("utf-8", "backslashreplace").decode("utf-8")
-    if isinstance(value, dict):
-        return {escape_surrogates(k): escape_surrogates(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [escape_surrogates(v) for v in value]
-    return value
-
-
-def rows_to_columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    """Rows → column lists, keys in first-seen order; missing keys become ``None``.
-
-    Fast path (C loops only) when every row has exactly the first row's keys,
-    which is what a producer logging one kind of row does.
-    """
-    first = list(rows[0])
-    if sum(map(len, rows)) == len(first) * len(rows):
-        try:
-            return _storable_names({name: list(map(itemgetter(name), rows)) for name in first})
-        except KeyError:
-            pass
-    keys: dict[str, None] = {}
-    for row in rows:
-        keys.update(dict.fromkeys(row))
-    return _storable_names({name: [row.get(name) for row in rows] for name in keys})
-
-
-def _storable_names(columns: dict[str, list[Any]]) -> dict[str, list[Any]]:
-    """Column names with lone surrogates escaped (a fast-path row may bring one)."""
-    if all(map(str.isascii, columns)):  # one C loop per batch for the common case
-        return columns
-    out: dict[str, list[Any]] = {}
-    for name, values in columns.items():
-        name = escape_surrogates(name)
-        if name in out:  # "k\ud800" next to a literal "k\\ud800": keep every value
-            values = [b if a is None else a for a, b in zip(out[name], values, strict=True)]
-        out[name] = values
-    return out
-
-
-def struct_column(fields: Mapping[str, list[Any]], length: int) -> pa.Array:
-    """A struct column from its fields' values (no images), built field by field.
-
-    Faster than letting Arrow infer a struct from dicts, and a field whose
-    values conflict becomes text alone (the conflict rule) while the others
-    keep their types. ``length`` is the number of rows, needed when there is
-    no field: such structs are stored as the text ``{}`` (Parquet cannot hold
-    an empty struct).
-    """
-    if not fields:
-        return pa.array([to_text({})] * length, type=pa.string())
-    arrays = [column_to_arrow(values, images=False) for values in fields.values()]
-    return pa.StructArray.from_arrays(arrays, names=list(fields))
-
-
-def _has_objects(values: list[Any]) -> bool:
-    return not PLAIN_TYPES.issuperset(map(type, values))
-
-
-def _encode_images(value: Any) -> Any:
-    if isinstance(value, Image):
-        return value.to_cell()
-    if isinstance(value, dict):
-        return {k: _encode_images(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_encode_images(v) for v in value]
-    return value
-
-
-def _has_empty_struct(type_: pa.DataType) -> bool:
-    if pa.types.is_struct(type_):
-        return type_.num_fields == 0 or any(
-            _has_empty_struct(type_.field(i).type) for i in range(type_.num_fields)
-        )
-    if pa.types.is_list(type_) or pa.types.is_large_list(type_):
-        return _has_empty_struct(type_.value_type)
-    return False
-
-
-def _holds_binary(type_: pa.DataType) -> bool:
-    if pa.types.is_binary(type_) or pa.types.is_large_binary(type_):
-        return True
-    if pa.types.is_struct(type_):
-        return any(_holds_binary(type_.field(i).type) for i in range(type_.num_fields))
-    if pa.types.is_list(type_) or pa.types.is_large_list(type_):
-        return _holds_binary(type_.value_type)
-    return False
-
-
-def _has_str_in_binary(type_: pa.DataType, values: list[Any]) -> bool:
-    """Whether a ``str`` sits where Arrow inferred bytes (it would come back as bytes)."""
-    if pa.types.is_binary(type_) or pa.types.is_large_binary(type_):
-        return any(type(v) is str for v in values)
-    if pa.types.is_struct(type_):
-        dicts = [v for v in values if isinstance(v, dict)]
-        return any(
-            _has_str_in_binary(field.type, [d.get(field.name) for d in dicts]) for field in type_
-        )
-    if pa.types.is_list(type_) or pa.types.is_large_list(type_):
-        items = [item for v in values if isinstance(v, list | tuple) for item in v]
-        return _has_str_in_binary(type_.value_type, items)
-    return False
-
-
-def to_text(value: Any) -> str | None:
-    """Text form of a value under the conflict rule: ``str`` for scalars, JSON for the rest."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict | list | tuple | bytes):
-        return json.dumps(_jsonable(value), ensure_ascii=False, sort_keys=False)
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    return str(value)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Image):
-        value = value.to_cell()
-    if isinstance(value, dict):
-        if value.keys() == IMAGE_KEYS:
-            return {
-                "png_base64": base64.b64encode(value["png"]).decode("ascii"),
-                "width": value["width"],
-                "height": value["height"],
-            }
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, bytes):
-        return {"base64": base64.b64encode(value).decode("ascii")}
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return value.total_seconds()
-    if isinstance(value, decimal.Decimal):
-        exact = float(value)  # a JSON number when float64 holds it, else its digits
-        return exact if decimal.Decimal(exact) == value else str(value)
-    return value
-
-
-IMAGE_KEYS = frozenset(IMAGE_TYPE.field(i).name for i in range(IMAGE_TYPE.num_fields))
