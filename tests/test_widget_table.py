@@ -18,7 +18,8 @@ from PIL import Image as PILImage
 
 import weave_nb as wnb
 from weave_nb.widgets import TableWidget, _bundle
-from weave_nb.widgets._wire import PROTOCOL_VERSION, THUMBNAIL_PX
+from weave_nb.widgets._arrow import THUMBNAIL_PX
+from weave_nb.widgets.protocol import PROTOCOL_VERSION
 
 Sent = list[tuple[dict[str, Any], list[bytes]]]
 
@@ -206,7 +207,10 @@ def test_window_sorts_filters_and_counts_from_the_end(table: wnb.StreamTable) ->
     ("msg", "needle"),
     [
         ({"offset": 0, "limit": 10, "sort": [], "filter": "latency_ms > and"}, "syntax error"),
-        ({"offset": 0, "limit": 10, "sort": [["latency_ms", "up"]], "filter": None}, "sort key"),
+        (
+            {"offset": 0, "limit": 10, "sort": [["latency_ms", "up"]], "filter": None},
+            "field 'sort'[0][1] must be 'asc' or 'desc'",
+        ),
         ({"offset": 0, "limit": 10**6, "sort": [], "filter": None}, "window limit"),
     ],
 )
@@ -341,8 +345,8 @@ def test_annotate_round_trip_reaches_every_view(table: wnb.StreamTable) -> None:
     [
         ("thumbs", "sideways", "must be one of"),
         ("label", "maybe", "must be one of"),
-        ("note", 3, "a note is text"),
-        ("score", 1, "not a feedback field"),
+        ("note", 3, "field 'value' must be text or null"),
+        ("score", "1", "not a feedback field"),
     ],
 )
 def test_bad_feedback_is_refused(

@@ -14,9 +14,7 @@ from PIL import Image as PILImage
 
 import weave_nb as wnb
 from weave_nb.store import IMAGE_TYPE
-from weave_nb.widgets._cells import MAX_BYTES, MAX_CHARS, MAX_ITEMS, TRUNCATED_KEY, shorten
-from weave_nb.widgets._ticker import Ticker
-from weave_nb.widgets._wire import (
+from weave_nb.widgets._arrow import (
     ThumbnailCache,
     column_kind,
     describe_columns,
@@ -25,6 +23,8 @@ from weave_nb.widgets._wire import (
     sql_value,
     with_nested_images,
 )
+from weave_nb.widgets._cells import MAX_BYTES, MAX_CHARS, MAX_ITEMS, TRUNCATED_KEY, shorten
+from weave_nb.widgets._ticker import Ticker
 
 
 @pytest.mark.parametrize(

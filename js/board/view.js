@@ -3,6 +3,7 @@
 // widget. Panels and the table are child widgets rendered through
 // anywidget's `host`, so each keeps its own model, comm and protocol.
 import { adoptStyle, h, listen, listenModel } from "../shared/dom.js";
+import { sendMessage, versionMismatch } from "../shared/protocol.js";
 import css from "./style.css";
 
 /**
@@ -22,6 +23,7 @@ export const RANGES = [
 /**
  * @typedef {{ label: string, value: string, tone?: string }} Stat
  * @typedef {{
+ *   protocol: number,
  *   title: string,
  *   stats: Stat[],
  *   panels: string[],
@@ -41,6 +43,11 @@ export const RANGES = [
  */
 export function renderBoard({ model, el, signal, host }) {
   adoptStyle(el, "board", css);
+  const mismatch = versionMismatch("board", model.get("protocol"));
+  if (mismatch) {
+    el.replaceChildren(h("div", { class: "weave-nb-board-error" }, mismatch));
+    return;
+  }
   const title = h("div", { class: "weave-nb-board-title" });
   const stats = h("div", { class: "weave-nb-board-stats" });
   const range = h(
@@ -127,7 +134,7 @@ export function renderBoard({ model, el, signal, host }) {
     if (ref) mountChild(host, ref, table, AbortSignal.any([signal, tableView.signal]));
   };
 
-  listen(clearSelection, "click", () => model.send({ type: "clear_selection" }), signal);
+  listen(clearSelection, "click", () => sendMessage(model, { type: "clear_selection" }), signal);
   listen(range, "change", () => {
     model.set("range", range.value);
     model.save_changes();

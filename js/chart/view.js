@@ -2,6 +2,7 @@
 // aggregated rows. New rows replace the view's data through a changeset, so
 // an update re-runs the dataflow without rebuilding the DOM (no flicker).
 import { adoptStyle, h, listen, listenModel } from "../shared/dom.js";
+import { sendMessage, versionMismatch } from "../shared/protocol.js";
 import { pickDatum, rowFields } from "./datum.js";
 import { resolveRuntime } from "./runtime.js";
 import { onThemeChange, themeConfig } from "./theme.js";
@@ -18,6 +19,7 @@ export const DATA_NAME = "data";
 /**
  * @typedef {Record<string, unknown>} Row
  * @typedef {{
+ *   protocol: number,
  *   runtime: string,
  *   spec: Record<string, unknown>,
  *   data: Row[],
@@ -35,6 +37,11 @@ export const DATA_NAME = "data";
  */
 export async function renderChart({ model, el, signal, host }) {
   adoptStyle(el, "chart", css);
+  const mismatch = versionMismatch("chart", model.get("protocol"));
+  if (mismatch) {
+    el.replaceChildren(h("div", { class: "weave-nb-chart-message" }, mismatch));
+    return;
+  }
   const plot = h("div", { class: "weave-nb-chart-plot" });
   const message = h("div", { class: "weave-nb-chart-message" });
   // The empty state (say, "No feedback yet"): the title and a note in the plot's place.
@@ -105,7 +112,7 @@ export async function renderChart({ model, el, signal, host }) {
     });
     next.addEventListener("click", (_event, item) => {
       const datum = pickDatum(item?.datum, fields);
-      model.send({ type: "select", datum });
+      sendMessage(model, { type: "select", datum });
     });
     view = next;
     await setData(model.get("data"));

@@ -4,8 +4,8 @@ import { h, listen } from "../shared/dom.js";
 
 /**
  * @typedef {import("../shared/protocol.js").SortKey} SortKey
- * @typedef {import("./format.js").ColumnKind} ColumnKind
- * @typedef {{ name: string, kind: ColumnKind, type: string }} ColumnInfo
+ * @typedef {import("../shared/protocol.js").ColumnKind} ColumnKind
+ * @typedef {import("../shared/protocol.js").ColumnInfo} ColumnInfo
  * @typedef {{ thumbs: string | null, note: string | null, labels: Record<string, string[]> }} FeedbackConfig
  */
 

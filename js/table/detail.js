@@ -1,14 +1,15 @@
 // The detail overlay: a cell's whole value (asked from the kernel when the
 // window carried it cut short) or an image at full size.
-import { decodeRows } from "../shared/protocol.js";
+import { decodeRows, toRowId } from "../shared/protocol.js";
 import { h, listen } from "../shared/dom.js";
 import { formatCell } from "./format.js";
 
 /**
  * @typedef {import("../shared/protocol.js").Row} Row
  * @typedef {import("./columns.js").ColumnInfo} ColumnInfo
- * @typedef {{ msg: any, buffers: DataView[] }} Reply
- * @typedef {(message: Record<string, unknown>) => Promise<Reply>} Ask
+ * @typedef {import("../shared/protocol.js").Question} Question
+ * @typedef {import("../shared/protocol.js").Answers} Answers
+ * @typedef {<Q extends Question>(message: Q) => Promise<import("../shared/protocol.js").Answer<Q["type"]>>} Ask
  *   Send a request to the kernel (a `request` id is added) and wait for its reply.
  */
 
@@ -58,20 +59,20 @@ export class Detail {
     const pre = h("pre", {}, partial ? "loading the whole value…" : fullText(row[column.name], column));
     const shown = this.open(`${column.name} · ${String(row._id)}`, pre);
     if (!partial) return;
-    const { msg, buffers } = await this.ask({ type: "cell", row_id: row._id, column: column.name });
+    const { msg, buffers } = await this.ask({ type: "cell", row_id: toRowId(row._id), column: column.name });
     if (shown !== this.shown) return; // closed or replaced meanwhile
-    const whole = buffers.length ? decodeRows(buffers[0])[0] : undefined;
-    pre.textContent = whole ? fullText(whole[column.name], column) : (msg.message ?? "value not found");
+    const whole = "message" in msg ? undefined : decodeRows(buffers[0])[0];
+    pre.textContent = whole ? fullText(whole[column.name], column) : "message" in msg ? msg.message : "value not found";
   }
 
   /** @param {Row} row @param {string} column */
   async showImage(row, column) {
     const status = h("div", { class: "wnb-muted" }, "loading full image…");
     const shown = this.open(`${column} · ${String(row._id)}`, status);
-    const { msg, buffers } = await this.ask({ type: "image", row_id: row._id, column });
+    const { msg, buffers } = await this.ask({ type: "image", row_id: toRowId(row._id), column });
     if (shown !== this.shown) return;
-    if (!buffers.length) {
-      status.textContent = msg.message ?? "image not found";
+    if ("message" in msg) {
+      status.textContent = msg.message;
       return;
     }
     const url = URL.createObjectURL(new Blob([/** @type {BlobPart} */ (buffers[0])], { type: "image/png" }));

@@ -1,10 +1,7 @@
 // Pure cell formatting: value + column kind -> what a cell shows.
 // No DOM here so the rules are unit-tested under vitest.
 
-/**
- * Column kinds computed by the kernel from the Arrow schema (weave_nb/widgets/_wire.py).
- * @typedef {"number" | "time" | "text" | "bool" | "image" | "nested" | "binary" | "other"} ColumnKind
- */
+/** @typedef {import("../shared/protocol.js").ColumnKind} ColumnKind */
 
 /**
  * What a cell displays.

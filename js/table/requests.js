@@ -3,8 +3,17 @@
 // awaited as promises, and whether someone has waited long ("kernel busy").
 
 /**
- * @typedef {import("./detail.js").Reply} Reply
+ * @typedef {import("../shared/protocol.js").TableRequest} TableRequest
+ * @typedef {import("../shared/protocol.js").KernelMessage} KernelMessage
+ * @typedef {import("../shared/protocol.js").Question} Question
+ * @typedef {import("../shared/protocol.js").Answers} Answers
+ * @typedef {import("../shared/protocol.js").SortKey} SortKey
+ * @typedef {{ msg: KernelMessage, buffers: DataView[] }} Reply
  * @typedef {{ generation: number, sentAt: number, user: boolean, offset?: number }} Pending
+ */
+/**
+ * @template {keyof Answers} K
+ * @typedef {import("../shared/protocol.js").Answer<K>} Answer
  */
 
 /** Request ids, unique across the views on the page: every view of a model receives every reply. */
@@ -15,7 +24,7 @@ const nextRequestId = () => ++lastRequest;
 const BUSY_AFTER_MS = 600;
 
 export class Requests {
-  /** @param {(message: Record<string, unknown>) => void} send */
+  /** @param {(message: TableRequest) => void} send */
   constructor(send) {
     this.send = send;
     /** Bumped on every sort/filter/column change; replies for older generations are dropped. */
@@ -37,7 +46,7 @@ export class Requests {
    * @param {number} offset
    * @param {number} limit
    * @param {boolean} user  whether someone waits for it (drives "kernel busy").
-   * @param {{ sort: unknown, filter: string | null }} query
+   * @param {{ sort: SortKey[], filter: string | null }} query
    */
   window(offset, limit, user, query) {
     const id = nextRequestId();
@@ -47,30 +56,33 @@ export class Requests {
 
   /**
    * Send an image, cell, trace or span request and wait for its reply (or error).
-   * @param {Record<string, unknown>} message
-   * @returns {Promise<Reply>}
+   * @template {Question} Q
+   * @param {Q} message
+   * @returns {Promise<Answer<Q["type"]>>}
    */
   ask(message) {
     const id = nextRequestId();
     this.pending.set(id, { generation: this.generation, sentAt: performance.now(), user: true });
-    this.send({ ...message, request: id });
+    this.send(/** @type {TableRequest} */ ({ ...message, request: id }));
     return new Promise((resolve) => {
       this.waiters.set(id, (reply) => {
         this.waiters.delete(id);
         this.pending.delete(id);
-        resolve(reply);
+        // `resolve` hands over only replies of the asked type or errors.
+        resolve(/** @type {Answer<Q["type"]>} */ (reply));
       });
     });
   }
 
   /**
    * Hand a reply to the `ask` waiting for it.
-   * @param {any} msg @param {DataView[]} buffers
+   * @param {KernelMessage} msg @param {DataView[]} buffers
    * @returns {boolean} whether someone was waiting.
    */
   resolve(msg, buffers) {
+    if (msg.type === "rows" || msg.type === "tick" || msg.request === null) return false;
     const waiter = this.waiters.get(msg.request);
-    if (!waiter || !["image", "cell", "trace", "span", "error"].includes(msg.type)) return false;
+    if (!waiter) return false;
     waiter({ msg, buffers });
     return true;
   }

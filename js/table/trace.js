@@ -3,7 +3,7 @@
 // inputs, output, exception and attributes. The outline of the trace arrives
 // in blocks of spans around what is shown (a trace of thousands of spans never
 // travels whole); a call's whole row arrives when it is selected.
-import { decodeRows, toJsonValue } from "../shared/protocol.js";
+import { decodeRows, toJsonValue, toRowId } from "../shared/protocol.js";
 import { adoptStyle, h, listen } from "../shared/dom.js";
 import { formatCell } from "./format.js";
 import { axisTicks, barGeometry, blocksFor, blocksToDrop, formatDuration, SPAN_BLOCK } from "./trace_layout.js";
@@ -14,6 +14,7 @@ import css from "./trace.css";
  * @typedef {import("../shared/protocol.js").Row} Row
  * @typedef {import("./columns.js").ColumnInfo} ColumnInfo
  * @typedef {import("./detail.js").Ask} Ask
+ * @typedef {import("../shared/protocol.js").TraceReply} TraceReply
  * @typedef {{ png: Uint8Array, width: number, height: number }} ImageCell
  */
 
@@ -89,9 +90,9 @@ export class TracePanel {
    */
   async open(rowId) {
     const opened = ++this.opened;
-    const { msg, buffers } = await this.ask({ type: "trace", row_id: rowId, offset: 0, limit: SPAN_BLOCK });
+    const { msg, buffers } = await this.ask({ type: "trace", row_id: toRowId(rowId), offset: 0, limit: SPAN_BLOCK });
     if (opened !== this.opened) return;
-    if (!buffers.length) {
+    if ("message" in msg) {
       this.close();
       return;
     }
@@ -146,7 +147,7 @@ export class TracePanel {
   }
 
   /**
-   * @param {{ total: number, total_ms: number, offset: number, version: number }} msg
+   * @param {TraceReply} msg
    * @param {Row[]} spans
    * @param {boolean} keepBlocks
    */
@@ -175,7 +176,7 @@ export class TracePanel {
       type: "trace", trace_id: this.traceId, offset: start, limit: SPAN_BLOCK,
     });
     this.loading.delete(start);
-    if (opened !== this.opened || !buffers.length) return;
+    if (opened !== this.opened || "message" in msg) return;
     this.setOutline(msg, decodeRows(buffers[0]), true);
   }
 
@@ -310,17 +311,15 @@ export class TracePanel {
     this.schedule();
     const opened = this.opened;
     this.detail.replaceChildren(h("div", { class: "wnb-muted" }, "loading the call…"));
-    const { msg, buffers } = await this.ask({ type: "span", row_id: spanId });
+    const { msg, buffers } = await this.ask({ type: "span", row_id: toRowId(spanId) });
     if (opened !== this.opened || spanId !== this.selectedId) return;
     this.clearDetail();
-    if (!buffers.length) {
-      this.detail.append(h("div", { class: "wnb-muted" }, msg.message ?? "call not found"));
+    if ("message" in msg) {
+      this.detail.append(h("div", { class: "wnb-muted" }, msg.message));
       return;
     }
     const row = decodeRows(buffers[0])[0];
-    /** @type {ColumnInfo[]} */
-    const columns = msg.columns;
-    this.detail.append(...this.fields(row, columns));
+    this.detail.append(...this.fields(row, msg.columns));
   }
 
   clearDetail() {

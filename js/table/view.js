@@ -2,7 +2,7 @@
 // overlay to the model, fetching windows of Arrow rows from the kernel for
 // virtual scrolling. Exported as renderTable() so a board can render a table
 // from a child model.
-import { decodeRows, PROTOCOL_VERSION, toJsonValue } from "../shared/protocol.js";
+import { decodeRows, receiveKernelMessage, sendMessage, toJsonValue, toRowId, versionMismatch } from "../shared/protocol.js";
 import { adoptStyle, h, listen, listenModel } from "../shared/dom.js";
 import { ColumnsMenu, columnGrid, hasFeedback, headerCells, listenSort, nextSort, shownColumns, withHidden } from "./columns.js";
 import { Detail } from "./detail.js";
@@ -44,13 +44,9 @@ const BLOCK = 100;
  */
 export function renderTable({ model, el, signal }) {
   adoptStyle(el, "table", css);
-  if (model.get("protocol") !== PROTOCOL_VERSION) {
-    el.append(
-      h("div", { class: "wnb-fatal" }, [
-        `weave_nb: the kernel speaks table protocol ${model.get("protocol")} but this front-end ` +
-          `speaks ${PROTOCOL_VERSION}; reinstall weave_nb and restart the kernel.`,
-      ]),
-    );
+  const mismatch = versionMismatch("table", model.get("protocol"));
+  if (mismatch) {
+    el.append(h("div", { class: "wnb-fatal" }, [mismatch]));
     return;
   }
   new TableView(model, el, signal);
@@ -68,7 +64,7 @@ class TableView {
     this.cache = new WindowCache(4);
     this.thumbnails = new Thumbnails();
     this.state = new ViewState(model.get("follow"));
-    this.requests = new Requests((message) => model.send(message));
+    this.requests = new Requests((message) => sendMessage(model, message));
     this.frame = 0;
     this.rowHeight = 0; // set by applyColumns()
     this.feedbackShown = false;
@@ -80,7 +76,7 @@ class TableView {
     );
     this.columnsMenu = new ColumnsMenu((name, hide) => this.setHidden(name, hide), signal);
     /** @type {import("./detail.js").Ask} */
-    const ask = (message) => this.requests.ask({ ...message, row_id: toJsonValue(message.row_id) });
+    const ask = (message) => this.requests.ask(message);
     this.detail = new Detail(ask, signal);
     this.trace = new TracePanel(ask, signal);
     this.header = h("div", { class: "wnb-header", role: "row" });
@@ -204,15 +200,16 @@ class TableView {
     return { sort: this.model.get("sort"), filter: this.model.get("filter") };
   }
 
-  /** @param {any} msg @param {DataView[]} buffers */
-  onMessage(msg, buffers) {
-    if (this.requests.resolve(msg, buffers)) return;
+  /** @param {unknown} content @param {DataView[]} buffers */
+  onMessage(content, buffers) {
+    const msg = receiveKernelMessage(content, buffers);
+    if (!msg || this.requests.resolve(msg, buffers)) return;
     if (msg.type === "rows") this.onRows(msg, buffers);
     else if (msg.type === "tick") this.onTick(msg, buffers);
     else if (msg.type === "error") this.onError(msg);
   }
 
-  /** @param {{ request: number, offset: number, total: number, matched: number, version: number }} msg @param {DataView[]} buffers */
+  /** @param {import("../shared/protocol.js").RowsReply} msg @param {DataView[]} buffers */
   onRows(msg, buffers) {
     if (!this.requests.settle(msg.request)) return; // another view's, or an older query's
     this.toolbar.showFilterError(null);
@@ -225,7 +222,7 @@ class TableView {
     this.schedule();
   }
 
-  /** @param {import("./state.js").Tick} msg @param {DataView[]} buffers */
+  /** @param {import("../shared/protocol.js").Tick | import("../shared/protocol.js").TailTick} msg @param {DataView[]} buffers */
   onTick(msg, buffers) {
     const tailOffset = this.state.onTick(msg, this.query());
     this.showCounts();
@@ -239,7 +236,7 @@ class TableView {
     this.schedule();
   }
 
-  /** @param {{ request?: number | null, message: string }} msg */
+  /** @param {import("../shared/protocol.js").ErrorReply} msg */
   onError(msg) {
     if (msg.request === undefined || msg.request === null) {
       this.toolbar.flash(msg.message); // feedback the kernel refused
@@ -392,7 +389,7 @@ class TableView {
    */
   annotate(row, field, value) {
     row[field] = value; // optimistic; the kernel's tick brings the stored value
-    this.model.send({ type: "annotate", row_id: toJsonValue(row._id), field, value });
+    sendMessage(this.model, { type: "annotate", row_id: toRowId(row._id), field, value });
     this.layer.redraw(row);
     this.schedule();
   }

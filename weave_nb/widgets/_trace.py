@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 
 from ..query import quote_ident as quote
 from ..tracing import trace_rows
-from ._wire import sql_value
+from ._arrow import sql_value
 
 if TYPE_CHECKING:
     from ..store import StreamTable

@@ -21,6 +21,7 @@ from ..query import and_all, parse_every, time_range
 from ._bundle import bundle
 from ._ticker import Ticker
 from .chart import MAX_UPDATES_PER_SECOND, Chart
+from .protocol import PROTOCOL_VERSION, parse_board_message
 from .table import TableWidget
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ class Board(anywidget.AnyWidget):  # type: ignore[misc]
     """
 
     _esm = traitlets.Unicode().tag(sync=True)
+    protocol = traitlets.Int(PROTOCOL_VERSION, read_only=True).tag(sync=True)
     title = traitlets.Unicode("").tag(sync=True)
     stats = traitlets.List(traitlets.Dict()).tag(sync=True)
     panels = traitlets.List(traitlets.Instance(Chart)).tag(sync=True, to_json=_refs)
@@ -276,7 +278,7 @@ class Board(anywidget.AnyWidget):  # type: ignore[misc]
             self.table_widget.filter = condition or ""
 
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        if isinstance(content, dict) and content.get("type") == "clear_selection":
+        if parse_board_message(content) is not None:
             self.clear_selection()
 
     # -- header -------------------------------------------------------------------

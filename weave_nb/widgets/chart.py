@@ -16,6 +16,7 @@ from ..charts.export import EXPORT_WIDTH, save_rendered
 from ._bundle import bundle
 from ._runtime import vega_runtime
 from ._ticker import Ticker
+from .protocol import PROTOCOL_VERSION, parse_chart_message
 
 if TYPE_CHECKING:
     from ..store import StreamTable
@@ -53,6 +54,7 @@ class Chart(anywidget.AnyWidget):  # type: ignore[misc]
     """
 
     _esm = traitlets.Unicode().tag(sync=True)
+    protocol = traitlets.Int(PROTOCOL_VERSION, read_only=True).tag(sync=True)
     runtime = anywidget.WidgetTrait().tag(sync=True)
     spec = traitlets.Dict().tag(sync=True)
     data = traitlets.List(traitlets.Dict()).tag(sync=True)
@@ -141,9 +143,10 @@ class Chart(anywidget.AnyWidget):  # type: ignore[misc]
         super().close()
 
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        if isinstance(content, dict) and content.get("type") == "select":
-            datum = content.get("datum")
-            self.selection = self.kind.select(datum) if isinstance(datum, dict) else None
+        msg = parse_chart_message(content)
+        if msg is not None:
+            datum = msg["datum"]
+            self.selection = None if datum is None else self.kind.select(datum)
 
 
 def _message(error: BaseException) -> str:

@@ -13,18 +13,41 @@ import traitlets
 
 from ..query import quote_ident as quote
 from ..store import Image, StreamTable, is_image_type
-from ._bundle import bundle
-from ._cells import shorten
-from ._ticker import Ticker
-from ._trace import MAX_SPANS_WINDOW, TraceOutlines
-from ._wire import (
-    PROTOCOL_VERSION,
+from ._arrow import (
     ThumbnailCache,
     describe_columns,
     encode_ipc,
     nested_images,
     sql_value,
     with_nested_images,
+)
+from ._bundle import bundle
+from ._cells import shorten
+from ._ticker import Ticker
+from ._trace import MAX_SPANS_WINDOW, TraceOutlines
+from .protocol import (
+    PROTOCOL_VERSION,
+    AnnotateRequest,
+    CellRequest,
+    ColumnInfo,
+    ImageRequest,
+    Outgoing,
+    SpanRequest,
+    TraceOfRowRequest,
+    TraceWindowRequest,
+    WindowRequest,
+    cell_missing,
+    cell_reply,
+    error_reply,
+    image_missing,
+    image_reply,
+    parse_table_request,
+    rows_reply,
+    span_missing,
+    span_reply,
+    tick,
+    trace_missing,
+    trace_reply,
 )
 
 if TYPE_CHECKING:
@@ -80,7 +103,8 @@ class TableWidget(anywidget.AnyWidget):  # type: ignore[misc]
     _esm = traitlets.Unicode().tag(sync=True)
 
     protocol = traitlets.Int(PROTOCOL_VERSION, read_only=True).tag(sync=True)
-    columns = traitlets.List(traitlets.Dict()).tag(sync=True)
+    # traitlets types the elements of a List of Dict as plain dicts.
+    columns: traitlets.List[ColumnInfo] = traitlets.List(traitlets.Dict()).tag(sync=True)  # type: ignore[assignment]
     hidden_columns = traitlets.List(traitlets.Unicode()).tag(sync=True)
     feedback = traitlets.Dict().tag(sync=True)
     sort = traitlets.List(traitlets.List()).tag(sync=True)
@@ -148,49 +172,51 @@ class TableWidget(anywidget.AnyWidget):  # type: ignore[misc]
     # -- browser requests (answered when the kernel is idle) -------------------------
 
     def _on_message(self, _widget: Any, content: Any, buffers: Sequence[bytes]) -> None:
-        if not isinstance(content, dict):
-            return
-        handler = {
-            "window": self._on_window,
-            "annotate": self._on_annotate,
-            "image": self._on_image,
-            "cell": self._on_cell,
-            "trace": self._on_trace,
-            "span": self._on_span,
-        }.get(content.get("type", ""))
-        if handler is None:
-            return
         try:
-            handler(content)
+            msg = parse_table_request(content)
+            if msg is None:
+                return  # not a table request (anywidget's own commands share the comm)
+            if msg["type"] == "window":
+                self._on_window(msg)
+            elif msg["type"] == "annotate":
+                self._on_annotate(msg)
+            elif msg["type"] == "image":
+                self._on_image(msg)
+            elif msg["type"] == "cell":
+                self._on_cell(msg)
+            elif msg["type"] == "trace":
+                self._on_trace(msg)
+            else:
+                self._on_span(msg)
         except Exception as error:  # the browser waits for an answer: always send one
-            self.send(
-                {"type": "error", "request": content.get("request"), "message": _message(error)}
-            )
+            request = content.get("request") if isinstance(content, dict) else None
+            if not isinstance(request, int) or isinstance(request, bool):
+                request = None  # the request was malformed: an error nobody waits for
+            self.send(*error_reply(request, _message(error)))
 
-    def _on_window(self, msg: dict[str, Any]) -> None:
-        offset, limit = int(msg["offset"]), int(msg["limit"])
+    def _on_window(self, msg: WindowRequest) -> None:
+        offset, limit = msg["offset"], msg["limit"]
         if not 0 <= limit <= MAX_WINDOW:
             raise ValueError(f"window limit must be within 0..{MAX_WINDOW}, got {limit}")
-        sort = _check_sort(msg.get("sort") or [])
-        where = msg.get("filter") or None
+        sort = _check_sort(msg["sort"])
+        where = msg["filter"] or None
         total, version = len(self._table), self._table.version
         matched = self._table.count(where) if where else total
         if offset < 0:  # counted from the end: the browser follows the tail
             offset = max(0, matched + offset)
-        rows = self._window(offset, limit, sort, where)
+        rows = encode_ipc(self._window(offset, limit, sort, where))
         self.send(
-            {
-                "type": "rows",
-                "request": msg.get("request"),
-                "offset": offset,
-                "total": total,
-                "matched": matched,
-                "version": version,
-            },
-            [encode_ipc(rows)],
+            *rows_reply(
+                msg["request"],
+                offset=offset,
+                total=total,
+                matched=matched,
+                version=version,
+                window=rows,
+            )
         )
 
-    def _on_annotate(self, msg: dict[str, Any]) -> None:
+    def _on_annotate(self, msg: AnnotateRequest) -> None:
         field, value = msg["field"], msg["value"]
         config = self.feedback
         if field == config["thumbs"]:
@@ -201,14 +227,11 @@ class TableWidget(anywidget.AnyWidget):  # type: ignore[misc]
             raise ValueError(f"{field!r} is not a feedback field of this widget")
         if field != config["note"] and value not in allowed:
             raise ValueError(f"feedback {field!r} must be one of {allowed}, got {value!r}")
-        if field == config["note"] and value is not None and not isinstance(value, str):
-            raise TypeError(f"a note is text, got {type(value).__name__}")
         self._table.annotate(msg["row_id"], {field: value})
         self._ticker.poke()
 
-    def _on_image(self, msg: dict[str, Any]) -> None:
-        column = str(msg["column"])
-        reply = {"type": "image", "request": msg.get("request"), "column": column}
+    def _on_image(self, msg: ImageRequest) -> None:
+        request, column = msg["request"], msg["column"]
         schema = self._table.schema
         nested = nested_images(schema)
         if column in nested:
@@ -222,61 +245,65 @@ class TableWidget(anywidget.AnyWidget):  # type: ignore[misc]
         else:
             raise ValueError(f"{column!r} is not an image column")
         if cell is None:
-            self.send({**reply, "message": "no image in this row"})
+            self.send(*image_missing(request, column=column, message="no image in this row"))
             return
-        self.send({**reply, "width": cell["width"], "height": cell["height"]}, [cell["png"]])
+        self.send(
+            *image_reply(
+                request, column=column, width=cell["width"], height=cell["height"], png=cell["png"]
+            )
+        )
 
-    def _on_cell(self, msg: dict[str, Any]) -> None:
+    def _on_cell(self, msg: CellRequest) -> None:
         """The whole value of one cell that windows send shortened."""
-        column = str(msg["column"])
-        reply = {"type": "cell", "request": msg.get("request"), "column": column}
+        request, column = msg["request"], msg["column"]
         if column not in self._table.schema.names:
             raise ValueError(f"{column!r} is not a column of table {self._table.name!r}")
         rows = self._lookup(msg["row_id"], [column])
         if not rows.num_rows:
-            self.send({**reply, "message": "row not found"})
+            self.send(*cell_missing(request, column=column, message="row not found"))
             return
-        self.send(reply, [encode_ipc(rows)])
+        self.send(*cell_reply(request, column=column, row=encode_ipc(rows)))
 
-    def _on_trace(self, msg: dict[str, Any]) -> None:
+    def _on_trace(self, msg: TraceOfRowRequest | TraceWindowRequest) -> None:
         """A window of the outline of a trace, given by ``trace_id`` or by one of its rows."""
-        offset, limit = int(msg.get("offset", 0)), int(msg.get("limit", 100))
+        request, offset, limit = msg["request"], msg["offset"], msg["limit"]
         if offset < 0 or not 0 <= limit <= MAX_SPANS_WINDOW:
             raise ValueError(f"trace window must be within 0..{MAX_SPANS_WINDOW} from offset >= 0")
-        reply: dict[str, Any] = {"type": "trace", "request": msg.get("request")}
-        trace_id = msg.get("trace_id")
+        if "trace_id" in msg:
+            trace_id: str | None = msg["trace_id"]
+            row_id = None
+        else:
+            row_id = msg["row_id"]
+            trace_id = self._traces.trace_of(row_id)
         if trace_id is None:
-            trace_id = self._traces.trace_of(msg["row_id"])
-        if trace_id is None:
-            self.send({**reply, "message": "this row belongs to no trace"})
+            self.send(*trace_missing(request, message="this row belongs to no trace"))
             return
-        outline = self._traces.outline(str(trace_id))
-        # Where the clicked row sits in the outline, so the browser can scroll to it.
-        index = outline.index_of(msg["row_id"]) if "row_id" in msg else None
+        outline = self._traces.outline(trace_id)
         self.send(
-            {
-                **reply,
-                "index": index,
-                "trace_id": outline.trace_id,
-                "offset": offset,
-                "total": outline.spans.num_rows,
-                "total_ms": outline.total_ms,
-                "version": outline.version,
-            },
-            [encode_ipc(outline.window(offset, limit))],
+            *trace_reply(
+                request,
+                trace_id=outline.trace_id,
+                offset=offset,
+                total=outline.spans.num_rows,
+                total_ms=outline.total_ms,
+                version=outline.version,
+                # Where the clicked row sits in the outline, so the browser can scroll to it.
+                index=None if row_id is None else outline.index_of(row_id),
+                spans=encode_ipc(outline.window(offset, limit)),
+            )
         )
 
-    def _on_span(self, msg: dict[str, Any]) -> None:
+    def _on_span(self, msg: SpanRequest) -> None:
         """The whole row of one span (long cells cut, images as thumbnails), for its details."""
-        reply = {"type": "span", "request": msg.get("request")}
+        request = msg["request"]
         schema = self._table.schema
         nested = nested_images(schema)
         rows = with_nested_images(self._lookup(msg["row_id"]), nested)
         if not rows.num_rows:
-            self.send({**reply, "message": "span not found"})
+            self.send(*span_missing(request, message="span not found"))
             return
         rows = shorten(self._thumbnails.apply(rows))
-        self.send({**reply, "columns": describe_columns(rows.schema)}, [encode_ipc(rows)])
+        self.send(*span_reply(request, columns=describe_columns(rows.schema), row=encode_ipc(rows)))
 
     # -- pushes from the ticker thread -------------------------------------------------
 
@@ -296,7 +323,7 @@ class TableWidget(anywidget.AnyWidget):  # type: ignore[misc]
             self._rows_busy = True
         if busy:
             total = len(self._table)
-            self.send(self._tick(total, self._table.version, None if self.filter else total))
+            self.send(*self._tick(total, self._table.version, None if self.filter else total))
         else:
             self._rows_worker.submit(self._push_rows)
 
@@ -321,14 +348,13 @@ class TableWidget(anywidget.AnyWidget):  # type: ignore[misc]
             try:
                 matched = self._table.count(where) if where else total
             except ValueError:  # a bad filter is reported to the request that set it
-                self.send(self._tick(total, version, None))
+                self.send(*self._tick(total, version, None))
                 return
-            content, buffers = self._tick(total, version, matched), []
+            tail = None
             if self.follow:
                 offset = max(0, matched - TAIL_ROWS)
-                buffers.append(encode_ipc(self._window(offset, TAIL_ROWS, sort, where)))
-                content["offset"] = offset
-            self.send(content, buffers)
+                tail = (offset, encode_ipc(self._window(offset, TAIL_ROWS, sort, where)))
+            self.send(*self._tick(total, version, matched, tail))
         except Exception as error:
             if not self._table.closed:
                 warnings.warn(
@@ -337,15 +363,22 @@ class TableWidget(anywidget.AnyWidget):  # type: ignore[misc]
                     stacklevel=1,
                 )
 
-    def _tick(self, total: int, version: int, matched: int | None) -> dict[str, Any]:
-        """A ``tick`` message; ``query`` tells the browser which sort/filter ``matched`` is for."""
-        return {
-            "type": "tick",
-            "total": total,
-            "version": version,
-            "matched": matched,
-            "query": {"sort": self.sort, "filter": self.filter},
-        }
+    def _tick(
+        self,
+        total: int,
+        version: int,
+        matched: int | None,
+        tail: tuple[int, bytes] | None = None,
+    ) -> Outgoing:
+        """A ``tick`` message; its ``query`` tells which sort/filter ``matched`` is for."""
+        return tick(
+            total=total,
+            version=version,
+            matched=matched,
+            sort=_check_sort(self.sort),
+            filter=self.filter,
+            tail=tail,
+        )
 
     # -- reading -------------------------------------------------------------------------
 

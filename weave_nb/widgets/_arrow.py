@@ -1,35 +1,7 @@
-"""What travels between the kernel and the browser: Arrow IPC windows and column kinds.
+"""Rows as the browser receives them: Arrow IPC windows, column descriptions, thumbnails.
 
-The browser twin is ``js/shared/protocol.js``; change ``PROTOCOL_VERSION`` on
-both sides together. Rows always travel as Arrow IPC stream bytes in message
-buffers (never JSON); image cells carry a thumbnail, the full image is sent on
-request, and long cells are cut (``_cells.py``), the whole value sent on request.
-
-Custom messages of the table widget (each has a ``type``; ``request`` is an id
-the browser chose, echoed in the reply):
-
-Browser → kernel
-    ``window {request, offset, limit, sort, filter}`` (a negative offset counts
-    from the end); ``annotate {row_id, field, value}``; ``image {request,
-    row_id, column}``; ``cell {request, row_id, column}``; ``trace {request,
-    row_id | trace_id, offset, limit}`` (a window of a trace's outline);
-    ``span {request, row_id}`` (one span's whole row, for the trace view).
-Kernel → browser
-    ``rows {request, offset, total, matched, version}`` + one Arrow IPC window;
-    ``tick {total, version, matched, query {sort, filter}}`` (+ ``offset`` and an
-    Arrow IPC window of the tail while the browser follows it); ``image
-    {request, column, width, height}`` + the PNG, or ``message`` without a
-    buffer; ``cell {request, column}`` + a one-row Arrow IPC table holding the
-    whole cell, or ``message`` without a buffer; ``trace {request, trace_id,
-    offset, total, total_ms, version, index}`` + an Arrow IPC window of the
-    outline (``_id, parent_id, name, status, depth, offset_ms, duration_ms``,
-    tree order; ``index`` is the asked row's place in it), or ``message``;
-    ``span {request, columns}`` + a one-row Arrow IPC table, or ``message``;
-    ``error {request, message}``
-    (``request`` is null for refused feedback).
-Window metadata
-    ``weave_nb.truncated``: JSON ``{column: {row index: full size | null}}`` of
-    the cells cut short (see ``_cells.py``); absent when none is.
+Image cells travel as thumbnails and long cells cut short (``_cells.py``); the
+messages that carry the windows are declared in ``protocol.py``.
 """
 
 from __future__ import annotations
@@ -45,11 +17,10 @@ import pyarrow.compute as pc
 from PIL import Image as PILImage
 
 from ..store import is_image_type
+from .protocol import ColumnInfo, ColumnKind
 
 __all__ = [
-    "PROTOCOL_VERSION",
     "THUMBNAIL_PX",
-    "ColumnInfo",
     "ThumbnailCache",
     "column_kind",
     "describe_columns",
@@ -59,14 +30,8 @@ __all__ = [
     "with_nested_images",
 ]
 
-PROTOCOL_VERSION = 1
-"""Version of the custom-message protocol, sent to the browser in the ``protocol`` trait."""
-
 THUMBNAIL_PX = 96
 """Longest side of an image thumbnail sent inside a window."""
-
-ColumnInfo = dict[str, str]
-"""``{"name", "kind", "type"}`` of one column, as the browser's ``columns`` trait holds it."""
 
 _LEADING = ("_id", "_timestamp")
 _TRAILING = ("_client_id",)
@@ -74,7 +39,7 @@ _MONITOR_FIRST = ("name", "status", "latency_ms", "exception", "inputs", "output
 """Columns of every ``@monitor`` row (see ``weave_nb.monitor``), in the order shown."""
 
 
-def column_kind(type_: pa.DataType) -> str:
+def column_kind(type_: pa.DataType) -> ColumnKind:
     """How the browser formats a column of ``type_``.
 
     One of ``number``, ``time``, ``text``, ``bool``, ``image``, ``nested``,
