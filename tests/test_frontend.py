@@ -35,7 +35,7 @@ def _npm(*args: str) -> subprocess.CompletedProcess[str]:
     return result
 
 
-def test_vitest_passes() -> None:
+def test_lint_and_vitest_pass() -> None:
     result = _npm("test")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     assert re.search(r"Tests\s+\d+ passed", result.stdout), result.stdout[-2000:]

@@ -17,7 +17,7 @@ export function pickDatum(datum, fields) {
   const picked = {};
   let any = false;
   for (const field of fields) {
-    if (Object.prototype.hasOwnProperty.call(source, field)) {
+    if (Object.hasOwn(source, field)) {
       picked[field] = source[field];
       any = true;
     }

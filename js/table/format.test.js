@@ -7,7 +7,7 @@ describe("formatNumber", () => {
     expect(formatNumber(9007199254740993n)).toBe((9007199254740993n).toLocaleString());
   });
   it("rounds decimals to 6 significant digits", () => {
-    expect(formatNumber(3.14159265)).toBe((3.14159).toLocaleString(undefined, { maximumSignificantDigits: 6 }));
+    expect(formatNumber(1.23456789)).toBe((1.23457).toLocaleString(undefined, { maximumSignificantDigits: 6 }));
   });
   it("uses scientific notation at extreme magnitudes", () => {
     expect(formatNumber(0.0000123)).toBe("1.230e-5");

@@ -125,7 +125,7 @@ export class WindowCache {
    */
   row(index) {
     const w = this.windowOf(index);
-    return w && w.rows[index - w.offset];
+    return w?.rows[index - w.offset];
   }
 
   /**
