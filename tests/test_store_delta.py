@@ -134,7 +134,7 @@ def test_a_row_no_file_can_hold_costs_only_itself(
             raise ValueError("cannot hold 'bad'")
         return fit(batch, schema)
 
-    monkeypatch.setattr("weave_nb.store._segments.fit_to_schema", picky)
+    monkeypatch.setattr("weave_nb.store._writer.fit_to_schema", picky)
     with pytest.warns(RuntimeWarning, match="could not be written"):
         table.flush()
     assert table.rejected_rows == 1

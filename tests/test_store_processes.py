@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import weave_nb as wnb
-from weave_nb.store._segments import SegmentWriter
+from weave_nb.store._writer import SegmentWriter
 
 
 def _spawn(script: str, *args: Any) -> subprocess.Popen[str]:

@@ -1,12 +1,8 @@
 """The Delta transaction log of one stream: create, read the file list, commit, evolve.
 
-Every call into delta-rs goes through :func:`call`. delta-rs's Rust runtime does
-not survive ``fork()`` (a forked child that touches it panics), and production
-servers fork (gunicorn ``--preload``, Celery prefork, ``multiprocessing``). So
-the first process that uses delta-rs owns the runtime; a forked child sends the
-same operations to a helper process of its own (``_delta_worker``), started on
-first need, while it keeps writing data files itself. The operations are plain
-functions of picklable arguments so that both paths run the same code.
+The operations are plain functions of picklable arguments, so that a forked
+process can have them run in a helper process (see ``_delta_worker``): every
+caller goes through ``_delta_worker.call``.
 """
 
 from __future__ import annotations
@@ -18,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any
 
 import pyarrow as pa
 
@@ -27,7 +23,6 @@ from ._layout import FORMAT_DESCRIPTION, TIMESTAMP_TYPE
 __all__ = [
     "DataFile",
     "LogState",
-    "call",
     "commit",
     "create",
     "delete_rows",
@@ -36,7 +31,6 @@ __all__ = [
     "vacuum",
 ]
 
-_T = TypeVar("_T")
 _COMMIT_ATTEMPTS = 30
 
 
@@ -60,50 +54,19 @@ class LogState:
     schema: pa.Schema
 
 
-# -- fork-safe dispatch ------------------------------------------------------------
-
-_runtime_pid: int | None = None
-_worker: Any = None
-_worker_lock = threading.Lock()
-
-
-def call(operation: Callable[..., _T], *args: Any) -> _T:
-    """Run ``operation(*args)`` here, or in a helper process in a forked child."""
-    global _runtime_pid
-    pid = os.getpid()
-    if _runtime_pid is None:
-        _runtime_pid = pid
-    if pid == _runtime_pid:
-        return operation(*args)
-    return cast(_T, _remote(operation.__name__, args))
-
-
-def _remote(name: str, args: tuple[Any, ...]) -> Any:
-    global _worker
-    from ._delta_worker import WorkerClient
-
-    with _worker_lock:
-        if _worker is None or not _worker.usable():
-            _worker = WorkerClient()
-        worker = _worker
-    return worker.call(name, args)
-
-
-def _after_fork_in_child() -> None:
-    global _worker, _worker_lock
-    _worker = None  # the parent's helper (if any) talks to the parent
-    _worker_lock = threading.Lock()
-    _tables.clear()
-    globals()["_tables_lock"] = threading.Lock()
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
 # -- operations (run in the runtime's owner process) --------------------------------
 
 _tables: dict[str, Any] = {}
 _tables_lock = threading.Lock()
+
+
+def _after_fork_in_child() -> None:
+    global _tables_lock
+    _tables.clear()  # the parent's DeltaTable objects hold its runtime
+    _tables_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _table(uri: str, options: Mapping[str, str]) -> Any:

@@ -1,10 +1,17 @@
-"""A helper process that runs delta-rs operations for a forked process.
+"""Every delta-rs operation runs through :func:`call`: here, or in a helper process.
 
-The forked process cannot use delta-rs itself (see ``_delta``); it starts this
-module with ``python -m`` (a fresh interpreter, not a fork, and not the
-application's ``__main__``) and sends it ``(operation name, arguments)``
-pickles over a pipe. Requests are answered in order, one at a time. The helper
-exits when the pipe closes, so it never outlives the process that started it.
+delta-rs's Rust runtime does not survive ``fork()`` (a forked child that
+touches it panics), and production servers fork (gunicorn ``--preload``,
+Celery prefork, ``multiprocessing``). So the first process that uses delta-rs
+owns the runtime; a forked child sends the same operations (``_delta``'s
+functions) to a helper process of its own, started on first need, while it
+keeps writing data files itself.
+
+The child starts this module with ``python -m`` (a fresh interpreter, not a
+fork, and not the application's ``__main__``) and sends it ``(operation name,
+arguments)`` pickles over a pipe. Requests are answered in order, one at a
+time. The helper exits when the pipe closes, so it never outlives the process
+that started it.
 """
 
 from __future__ import annotations
@@ -15,9 +22,14 @@ import struct
 import subprocess
 import sys
 import threading
-from typing import IO, Any
+from collections.abc import Callable
+from typing import IO, Any, TypeVar, cast
 
-__all__ = ["WorkerClient"]
+from . import _delta
+
+__all__ = ["WorkerClient", "call"]
+
+_T = TypeVar("_T")
 
 _HEADER = struct.Struct("!Q")
 _OPERATIONS = ("load", "create", "evolve", "commit", "delete_rows", "vacuum")
@@ -74,9 +86,41 @@ class WorkerClient:
         return result
 
 
-def _serve() -> None:
-    from . import _delta
+_runtime_pid: int | None = None
+_worker: WorkerClient | None = None
+_worker_lock = threading.Lock()
 
+
+def call(operation: Callable[..., _T], *args: Any) -> _T:
+    """Run ``operation(*args)`` here, or in a helper process in a forked child."""
+    global _runtime_pid
+    pid = os.getpid()
+    if _runtime_pid is None:
+        _runtime_pid = pid
+    if pid == _runtime_pid:
+        return operation(*args)
+    return cast(_T, _remote(operation.__name__, args))
+
+
+def _remote(name: str, args: tuple[Any, ...]) -> Any:
+    global _worker
+    with _worker_lock:
+        if _worker is None or not _worker.usable():
+            _worker = WorkerClient()
+        worker = _worker
+    return worker.call(name, args)
+
+
+def _after_fork_in_child() -> None:
+    global _worker, _worker_lock
+    _worker = None  # the parent's helper (if any) talks to the parent
+    _worker_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _serve() -> None:
     # Answers go to the original stdout; anything the libraries print goes to stderr.
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)

@@ -19,14 +19,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ._convert import to_text
-from ._layout import COMPANION_SEP, companion_name
+from ._layout import COMPANION_SEP, TYPE_KEY, companion_name
 from ._schema import conform_column
 
-__all__ = ["TYPE_KEY", "fit_to_schema", "restored_type", "storable"]
-
-TYPE_KEY = b"weave_nb.type"
-"""Field metadata naming the Arrow type a Delta column stands for (``time``, ``duration``)."""
-_MARKED = {b"time": pa.time64("us"), b"duration": pa.duration("us")}
+__all__ = ["fit_to_schema", "storable"]
 
 
 def fit_to_schema(table: pa.Table, schema: pa.Schema) -> tuple[pa.Table, pa.Schema | None]:
@@ -128,27 +124,6 @@ def _grown(want: pa.DataType, have: pa.DataType) -> pa.DataType:
 
 def _is_text(type_: pa.DataType) -> bool:
     return bool(pa.types.is_string(type_) or pa.types.is_null(type_))
-
-
-def restored_type(field: pa.Field) -> pa.DataType:
-    """The type a stored field stands for (undoing the marked mappings, at any depth)."""
-    t = field.type
-    marker = (field.metadata or {}).get(TYPE_KEY)
-    if marker is not None:
-        return _unmark(marker, t)
-    if pa.types.is_struct(t):
-        return pa.struct([f.with_type(restored_type(f)) for f in t])
-    if pa.types.is_list(t):
-        return pa.list_(t.value_field.with_type(restored_type(t.value_field)))
-    return t
-
-
-def _unmark(marker: bytes, stored: pa.DataType) -> pa.DataType:
-    """The type a marker names: ``time``, ``duration``, or ``list:<marker>`` (Delta keeps no
-    metadata on list elements, so a list of them is marked on the list field)."""
-    if marker.startswith(b"list:") and pa.types.is_list(stored):
-        return pa.list_(_unmark(marker[5:], stored.value_type))
-    return _MARKED.get(marker, stored)
 
 
 def _storable_field(field: pa.Field) -> pa.Field:

@@ -21,6 +21,10 @@ fewer fields). Any other type is stored in a *companion* column
 ``<name>~<kind>`` (``score~float``, ``label~struct``) holding that type, so every
 value keeps its own type in the files; the merged view folds companions into
 one column under the schema-evolution rule (numbers widen, conflicts as text).
+
+Arrow types Delta has no counterpart for are stored as another type and marked
+``weave_nb.type`` in the Delta field's metadata (``TYPE_KEY``): times of day and
+durations as int64 microseconds; ``restored_type`` reads the mark back.
 """
 
 from __future__ import annotations
@@ -38,9 +42,11 @@ __all__ = [
     "LEGACY_MARKER",
     "ROWS",
     "TIMESTAMP_TYPE",
+    "TYPE_KEY",
     "companion_name",
     "data_file_name",
     "parse_data_file_name",
+    "restored_type",
     "split_companion",
 ]
 
@@ -59,6 +65,10 @@ ANNOTATION_META: Final = ("_target_id", "_timestamp", "_client_id", "_fields")
 """Columns of the annotations table that describe an annotation rather than set a field."""
 
 COMPANION_SEP: Final = "~"
+
+TYPE_KEY: Final = b"weave_nb.type"
+"""Field metadata naming the Arrow type a Delta column stands for (``time``, ``duration``)."""
+_MARKED = {b"time": pa.time64("us"), b"duration": pa.duration("us")}
 
 _FILE = re.compile(r"^(\d{16})-([0-9a-z]+)-(\d{8})-(\d{8})\.parquet$")
 
@@ -117,3 +127,24 @@ def _kind(type_: pa.DataType) -> str:
     if pa.types.is_decimal(type_):
         return "decimal"
     return "str"
+
+
+def restored_type(field: pa.Field) -> pa.DataType:
+    """The type a stored field stands for (undoing the marked mappings, at any depth)."""
+    t = field.type
+    marker = (field.metadata or {}).get(TYPE_KEY)
+    if marker is not None:
+        return _unmark(marker, t)
+    if pa.types.is_struct(t):
+        return pa.struct([f.with_type(restored_type(f)) for f in t])
+    if pa.types.is_list(t):
+        return pa.list_(t.value_field.with_type(restored_type(t.value_field)))
+    return t
+
+
+def _unmark(marker: bytes, stored: pa.DataType) -> pa.DataType:
+    """The type a marker names: ``time``, ``duration``, or ``list:<marker>`` (Delta keeps no
+    metadata on list elements, so a list of them is marked on the list field)."""
+    if marker.startswith(b"list:") and pa.types.is_list(stored):
+        return pa.list_(_unmark(marker[5:], stored.value_type))
+    return _MARKED.get(marker, stored)

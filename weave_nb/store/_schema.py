@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ._convert import to_text
-from ._layout import split_companion
+from ._layout import restored_type, split_companion
 
 __all__ = [
     "conform",
@@ -104,8 +104,6 @@ def merge_schemas(schemas: Iterable[pa.Schema]) -> pa.Schema:
 
 def logical_schema(physical: pa.Schema) -> pa.Schema:
     """The schema a reader sees: companion columns (``name~kind``) folded into their column."""
-    from ._fit import restored_type
-
     merged: dict[str, pa.DataType] = {}
     for field in physical:
         base = split_companion(field.name)

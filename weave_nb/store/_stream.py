@@ -37,9 +37,11 @@ import pyarrow.compute as pc
 from .._config import SETTINGS
 from . import _delta
 from ._convert import column_to_arrow, rows_to_columns
+from ._delta_worker import call
 from ._layout import TIMESTAMP_TYPE
 from ._location import Location
-from ._segments import Segment, SegmentIndex, SegmentWriter
+from ._segments import Segment, SegmentIndex
+from ._writer import SegmentWriter
 
 __all__ = ["STAMP", "TIMESTAMP_TYPE", "Builder", "Stream", "StreamSnapshot"]
 
@@ -125,7 +127,7 @@ class Stream:
     def create(self, schema: pa.Schema) -> None:
         """Create the Delta table with ``schema`` unless it exists."""
         assert self._location is not None
-        _delta.call(
+        call(
             _delta.create,
             self._location.uri,
             dict(self._location.storage_options),
@@ -319,7 +321,7 @@ class Stream:
         """Delete the committed rows matching a Delta SQL predicate; returns how many."""
         assert self._location is not None
         with self.write_lock:
-            deleted = _delta.call(
+            deleted = call(
                 _delta.delete_rows,
                 self._location.uri,
                 dict(self._location.storage_options),
@@ -331,7 +333,7 @@ class Stream:
     def vacuum(self, retention: dt.timedelta) -> int:
         """Remove files no version younger than ``retention`` references; returns how many."""
         assert self._location is not None
-        removed = _delta.call(
+        removed = call(
             _delta.vacuum,
             self._location.uri,
             dict(self._location.storage_options),
