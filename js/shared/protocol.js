@@ -54,7 +54,7 @@ export const PROTOCOL_VERSION = 1;
  *   The sort and filter a tick's `matched` count and tail rows are for.
  * @typedef {{ type: "tick", total: number, version: number, matched: number | null, query: TickQuery }} Tick
  *   The table changed; `matched` is null when not counted.
- * @typedef {Tick & { offset: number }} TailTick
+ * @typedef {{ type: "tick", total: number, version: number, matched: number, query: TickQuery, offset: number }} TailTick
  *   A tick + an Arrow IPC window of the newest rows from `offset`, while the view follows the tail.
  * @typedef {{ type: "image", request: number, column: string, width: number, height: number }} ImageReply
  *   Reply to `image` + the PNG.
@@ -135,7 +135,7 @@ const tickQuery = check("a query {sort, filter}", (v) => isRecord(v) && listOf(s
 const shape = (name, type, widget, direction, buffers, fields) => ({ name, type, widget, direction, buffers, fields });
 const IN = "browser_to_kernel";
 const OUT = "kernel_to_browser";
-const tickFields = { total: integer, version: integer, matched: orNull(integer), query: tickQuery };
+const tickFields = { total: integer, version: integer, query: tickQuery };
 
 /** Every shape of every message, in both directions. @type {readonly MessageShape[]} */
 export const MESSAGE_SHAPES = [
@@ -153,8 +153,8 @@ export const MESSAGE_SHAPES = [
   shape("RowsReply", "rows", "table", OUT, 1, {
     request: integer, offset: integer, total: integer, matched: integer, version: integer,
   }),
-  shape("Tick", "tick", "table", OUT, 0, tickFields),
-  shape("TailTick", "tick", "table", OUT, 1, { ...tickFields, offset: integer }),
+  shape("Tick", "tick", "table", OUT, 0, { ...tickFields, matched: orNull(integer) }),
+  shape("TailTick", "tick", "table", OUT, 1, { ...tickFields, matched: integer, offset: integer }),
   shape("ImageReply", "image", "table", OUT, 1, { request: integer, column: text, width: integer, height: integer }),
   shape("ImageMissing", "image", "table", OUT, 0, { request: integer, column: text, message: text }),
   shape("CellReply", "cell", "table", OUT, 1, { request: integer, column: text }),

@@ -100,6 +100,7 @@ __all__ = [
     "rows_reply",
     "span_missing",
     "span_reply",
+    "tail_tick",
     "tick",
     "trace_missing",
     "trace_reply",
@@ -252,20 +253,24 @@ class TickQuery(TypedDict):
     filter: str
 
 
-class Tick(TypedDict):
-    """The table changed (pushed, throttled, from a background thread)."""
-
+class _TickFields(TypedDict):
     type: Literal["tick"]
     total: int
     version: int
-    matched: int | None
-    """Null when not counted (a bad filter, or rows still being read)."""
     query: TickQuery
 
 
-class TailTick(Tick):
+class Tick(_TickFields):
+    """The table changed (pushed, throttled, from a background thread)."""
+
+    matched: int | None
+    """Null when not counted (a bad filter, or rows still being read)."""
+
+
+class TailTick(_TickFields):
     """A tick + an Arrow IPC window of the newest rows, while the browser follows the tail."""
 
+    matched: int
     offset: int
     """Where the tail rows start."""
 
@@ -381,6 +386,14 @@ class MessageShape:
     buffers: int = 0
     """How many binary buffers travel with it."""
 
+    def check(self, content: Mapping[str, Any], buffers: int) -> None:
+        """Raise :class:`ProtocolError` unless ``content`` and ``buffers`` buffers fit the shape."""
+        check_fields(content, self.fields)
+        if buffers != self.buffers:
+            raise ProtocolError(
+                f"{self.type!r} message: {buffers} buffers where {self.name} carries {self.buffers}"
+            )
+
     @property
     def name(self) -> str:
         """The shape's name, the same in ``js/shared/protocol.js`` and the fixture."""
@@ -434,17 +447,26 @@ def check_fields(content: Mapping[str, Any], fields: type) -> None:
     Each declared key must be present (unless optional) and hold a value of its
     declared type; keys it does not declare are ignored.
     """
-    kind = content.get("type", fields.__name__)
+    found = _fields_mismatch(content, fields)
+    if found is not None:
+        key, problem = found
+        kind = content.get("type", fields.__name__)
+        raise ProtocolError(f"{kind!r} message: field {_within(repr(key), problem)}")
+
+
+def _fields_mismatch(content: Mapping[str, Any], fields: type) -> tuple[str, str] | None:
+    """The first field of ``content`` not as the TypedDict ``fields`` declares, and why."""
     hints = _hints(fields)
     required: frozenset[str] = getattr(fields, "__required_keys__", frozenset(hints))
     for key, hint in hints.items():
         if key not in content:
             if key in required:
-                raise ProtocolError(f"{kind!r} message: field {key!r} is missing")
+                return key, "is missing"
             continue
         problem = _mismatch(content[key], hint)
         if problem is not None:
-            raise ProtocolError(f"{kind!r} message: field {key!r}{_within('', problem)}")
+            return key, problem
+    return None
 
 
 @functools.cache
@@ -483,11 +505,8 @@ def _mismatch(value: object, hint: Any) -> str | None:
     if typing.is_typeddict(hint):
         if not isinstance(value, dict):
             return f"must be an object, got {value!r}"
-        try:
-            check_fields(value, hint)
-        except ProtocolError as error:
-            return f"holds a bad {hint.__name__}: {error}"
-        return None
+        found = _fields_mismatch(value, hint)
+        return None if found is None else _within(f"[{found[0]!r}]", found[1])
     if hint is object:
         return None
     if hint is type(None):
@@ -542,7 +561,7 @@ def _parse(content: object, widget: str) -> Mapping[str, Any] | None:
     errors: list[ProtocolError] = []
     for shape in shapes:
         try:
-            check_fields(content, shape.fields)
+            shape.check(content, 0)
         except ProtocolError as error:
             errors.append(error)
         else:
@@ -592,15 +611,9 @@ def rows_reply(
 
 
 def tick(
-    *,
-    total: int,
-    version: int,
-    matched: int | None,
-    sort: Sequence[SortKey],
-    filter: str,
-    tail: tuple[int, bytes] | None = None,
+    *, total: int, version: int, matched: int | None, sort: Sequence[SortKey], filter: str
 ) -> Outgoing:
-    """The table changed; ``tail`` is ``(offset, Arrow IPC rows)`` while the browser follows."""
+    """The table changed; ``matched`` counts the rows of ``sort`` and ``filter``."""
     content: Tick = {
         "type": "tick",
         "total": total,
@@ -608,11 +621,29 @@ def tick(
         "matched": matched,
         "query": {"sort": list(sort), "filter": filter},
     }
-    if tail is None:
-        return Outgoing(content, [])
-    offset, rows = tail
-    with_tail: TailTick = {**content, "offset": offset}
-    return Outgoing(with_tail, [rows])
+    return Outgoing(content, [])
+
+
+def tail_tick(
+    *,
+    total: int,
+    version: int,
+    matched: int,
+    sort: Sequence[SortKey],
+    filter: str,
+    offset: int,
+    rows: bytes,
+) -> Outgoing:
+    """The table changed, with ``rows`` (Arrow IPC) from ``offset``: the newest of the query."""
+    content: TailTick = {
+        "type": "tick",
+        "total": total,
+        "version": version,
+        "matched": matched,
+        "query": {"sort": list(sort), "filter": filter},
+        "offset": offset,
+    }
+    return Outgoing(content, [rows])
 
 
 def image_reply(request: int, *, column: str, width: int, height: int, png: bytes) -> Outgoing:

@@ -45,6 +45,7 @@ from .protocol import (
     rows_reply,
     span_missing,
     span_reply,
+    tail_tick,
     tick,
     trace_missing,
     trace_reply,
@@ -350,11 +351,22 @@ class TableWidget(anywidget.AnyWidget):  # type: ignore[misc]
             except ValueError:  # a bad filter is reported to the request that set it
                 self.send(*self._tick(total, version, None))
                 return
-            tail = None
-            if self.follow:
-                offset = max(0, matched - TAIL_ROWS)
-                tail = (offset, encode_ipc(self._window(offset, TAIL_ROWS, sort, where)))
-            self.send(*self._tick(total, version, matched, tail))
+            if not self.follow:
+                self.send(*self._tick(total, version, matched))
+                return
+            offset = max(0, matched - TAIL_ROWS)
+            rows = encode_ipc(self._window(offset, TAIL_ROWS, sort, where))
+            self.send(
+                *tail_tick(
+                    total=total,
+                    version=version,
+                    matched=matched,
+                    sort=sort,
+                    filter=self.filter,
+                    offset=offset,
+                    rows=rows,
+                )
+            )
         except Exception as error:
             if not self._table.closed:
                 warnings.warn(
@@ -363,13 +375,7 @@ class TableWidget(anywidget.AnyWidget):  # type: ignore[misc]
                     stacklevel=1,
                 )
 
-    def _tick(
-        self,
-        total: int,
-        version: int,
-        matched: int | None,
-        tail: tuple[int, bytes] | None = None,
-    ) -> Outgoing:
+    def _tick(self, total: int, version: int, matched: int | None) -> Outgoing:
         """A ``tick`` message; its ``query`` tells which sort/filter ``matched`` is for."""
         return tick(
             total=total,
@@ -377,7 +383,6 @@ class TableWidget(anywidget.AnyWidget):  # type: ignore[misc]
             matched=matched,
             sort=_check_sort(self.sort),
             filter=self.filter,
-            tail=tail,
         )
 
     # -- reading -------------------------------------------------------------------------
