@@ -13,11 +13,21 @@ import typing
 from pathlib import Path
 from typing import Any
 
+import anywidget
 import pytest
 
 import weave_nb as wnb
 from weave_nb.widgets import Board, Chart, TableWidget, protocol
-from weave_nb.widgets.protocol import MESSAGES, PROTOCOL_VERSION, MessageShape, ProtocolError
+from weave_nb.widgets.protocol import (
+    MESSAGES,
+    PROTOCOL_VERSION,
+    BoardState,
+    ChartState,
+    MessageShape,
+    ProtocolError,
+    TableState,
+    check_fields,
+)
 
 FIXTURE = json.loads(
     (Path(__file__).parent / "fixtures" / "protocol_messages.json").read_text(encoding="utf-8")
@@ -52,6 +62,29 @@ def test_every_widget_sends_the_fixture_version() -> None:
         assert trait.default_value == PROTOCOL_VERSION, widget
         assert trait.metadata.get("sync") is True, widget
         assert trait.read_only, widget
+
+
+@pytest.mark.parametrize(
+    ("widget", "state"), [(TableWidget, TableState), (Chart, ChartState), (Board, BoardState)]
+)
+def test_the_synced_traits_are_the_declared_state(widget: type, state: type) -> None:
+    base = set(anywidget.AnyWidget.class_trait_names(sync=True))
+    synced = {n for n in widget.class_trait_names(sync=True) if n not in base}
+    assert {n for n in synced if not n.startswith("_")} == set(typing.get_type_hints(state))
+
+
+def test_live_widgets_hold_their_declared_state(table: wnb.StreamTable) -> None:
+    table.log([{"_id": f"r{i}", "latency_ms": float(i), "status": "ok"} for i in range(20)])
+    table.flush()
+    board = Board(table, feedback={"label": ["right", "wrong"]})
+    try:
+        check_fields(_as_json(board.get_state()), BoardState)
+        check_fields(_as_json(board.table_widget.get_state()), TableState)
+        assert board.panels
+        for chart in board.panels:
+            check_fields(_as_json(chart.get_state()), ChartState)
+    finally:
+        board.close()
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=_id)

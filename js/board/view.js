@@ -21,18 +21,7 @@ export const RANGES = [
 ];
 
 /**
- * @typedef {{ label: string, value: string, tone?: string }} Stat
- * @typedef {{
- *   protocol: number,
- *   title: string,
- *   stats: Stat[],
- *   panels: string[],
- *   table_widget: string | null,
- *   range: string,
- *   filter: string,
- *   filter_error: string,
- *   selection: string,
- * }} BoardState
+ * @typedef {import("../shared/protocol.js").BoardState} BoardState
  * @typedef {import("@anywidget/types").AnyModel<BoardState>} BoardModel
  * @typedef {import("@anywidget/types").Host} Host
  */

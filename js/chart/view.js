@@ -18,14 +18,7 @@ export const DATA_NAME = "data";
 
 /**
  * @typedef {Record<string, unknown>} Row
- * @typedef {{
- *   protocol: number,
- *   runtime: string,
- *   spec: Record<string, unknown>,
- *   data: Row[],
- *   error: string,
- *   empty: string,
- * }} ChartState
+ * @typedef {import("../shared/protocol.js").ChartState} ChartState
  * @typedef {import("@anywidget/types").AnyModel<ChartState>} ChartModel
  * @typedef {import("@anywidget/types").Host} Host
  * @typedef {import("vega").View} VegaView

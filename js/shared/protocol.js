@@ -20,6 +20,44 @@ export const PROTOCOL_VERSION = 1;
  *   One column as the kernel describes it (`type` is the Arrow type as text).
  */
 
+// ---- synced traits the views read ---------------------------------------------------
+
+/**
+ * @typedef {{ thumbs: string | null, note: string | null, labels: Record<string, string[]> }} FeedbackConfig
+ *   The table's feedback controls: the annotation field of each, null when not shown; labels map a field to its choices.
+ * @typedef {{
+ *   protocol: number,
+ *   columns: ColumnInfo[],
+ *   hidden_columns: string[],
+ *   feedback: FeedbackConfig,
+ *   sort: SortKey[],
+ *   filter: string,
+ *   follow: boolean,
+ *   selected_id: RowId | null,
+ *   height: number,
+ * }} TableState  The table widget's traits (the view sets sort, filter, hidden_columns, follow, selected_id).
+ * @typedef {{
+ *   protocol: number,
+ *   runtime: string,
+ *   spec: Record<string, unknown>,
+ *   data: Record<string, unknown>[],
+ *   error: string,
+ *   empty: string,
+ * }} ChartState  The chart widget's traits; `runtime` references the shared vega runtime widget.
+ * @typedef {{ label: string, value: string, tone: string }} StatInfo  One figure of a board's header.
+ * @typedef {{
+ *   protocol: number,
+ *   title: string,
+ *   stats: StatInfo[],
+ *   panels: string[],
+ *   table_widget: string | null,
+ *   range: string,
+ *   filter: string,
+ *   filter_error: string,
+ *   selection: string,
+ * }} BoardState  The board widget's traits (the view sets range and filter); panels reference chart widgets.
+ */
+
 // ---- browser -> kernel ------------------------------------------------------------
 
 /**

@@ -6,7 +6,7 @@ import { h, listen } from "../shared/dom.js";
  * @typedef {import("../shared/protocol.js").SortKey} SortKey
  * @typedef {import("../shared/protocol.js").ColumnKind} ColumnKind
  * @typedef {import("../shared/protocol.js").ColumnInfo} ColumnInfo
- * @typedef {{ thumbs: string | null, note: string | null, labels: Record<string, string[]> }} FeedbackConfig
+ * @typedef {import("../shared/protocol.js").FeedbackConfig} FeedbackConfig
  */
 
 /**

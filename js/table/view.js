@@ -2,7 +2,7 @@
 // overlay to the model, fetching windows of Arrow rows from the kernel for
 // virtual scrolling. Exported as renderTable() so a board can render a table
 // from a child model.
-import { decodeRows, receiveKernelMessage, sendMessage, toJsonValue, toRowId, versionMismatch } from "../shared/protocol.js";
+import { decodeRows, receiveKernelMessage, sendMessage, toRowId, versionMismatch } from "../shared/protocol.js";
 import { adoptStyle, h, listen, listenModel } from "../shared/dom.js";
 import { ColumnsMenu, columnGrid, hasFeedback, headerCells, listenSort, nextSort, shownColumns, withHidden } from "./columns.js";
 import { Detail } from "./detail.js";
@@ -18,20 +18,9 @@ import css from "./table.css";
 
 /**
  * @typedef {import("../shared/protocol.js").Row} Row
- * @typedef {import("../shared/protocol.js").SortKey} SortKey
  * @typedef {import("./columns.js").ColumnInfo} ColumnInfo
- * @typedef {import("./columns.js").FeedbackConfig} FeedbackConfig
  * @typedef {import("./windows.js").CachedWindow} CachedWindow
- * @typedef {object} TableState  The synced traits of weave_nb.widgets.TableWidget.
- * @property {number} protocol
- * @property {ColumnInfo[]} columns
- * @property {string[]} hidden_columns
- * @property {FeedbackConfig} feedback
- * @property {SortKey[]} sort
- * @property {string} filter
- * @property {boolean} follow
- * @property {unknown} selected_id
- * @property {number} height
+ * @typedef {import("../shared/protocol.js").TableState} TableState
  * @typedef {import("@anywidget/types").AnyModel<TableState>} TableModel
  */
 
@@ -370,7 +359,7 @@ class TableView {
     } else if (cell && column) {
       void this.detail.showCell(row, column, cell.hasAttribute("data-cut"));
     }
-    this.save("selected_id", toJsonValue(row._id));
+    this.save("selected_id", toRowId(row._id));
     // Rows of traced calls (@monitor, OpenTelemetry spans) open their trace below the table.
     if (this.model.get("columns").some((c) => c.name === "trace_id")) void this.trace.open(row._id);
   }

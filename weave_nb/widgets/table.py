@@ -30,6 +30,7 @@ from .protocol import (
     AnnotateRequest,
     CellRequest,
     ColumnInfo,
+    FeedbackConfig,
     ImageRequest,
     Outgoing,
     SpanRequest,
@@ -434,7 +435,7 @@ class TableWidget(anywidget.AnyWidget):  # type: ignore[misc]
         self.selected = record
 
 
-def _feedback_config(feedback: bool | Mapping[str, Sequence[str]]) -> dict[str, Any]:
+def _feedback_config(feedback: bool | Mapping[str, Sequence[str]]) -> FeedbackConfig:
     """The ``feedback`` trait: field names of the controls and label choices."""
     if feedback is False or feedback is None:
         return {"thumbs": None, "note": None, "labels": {}}
