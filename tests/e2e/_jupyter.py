@@ -127,7 +127,7 @@ class JupyterServer:
             self._api("DELETE", f"sessions/{session['id']}")
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -197,14 +197,15 @@ def _server_command(frontend: Frontend, port: int, root: Path, state_dir: Path) 
     return cmd
 
 
-def _wait_until_up(server: JupyterServer) -> None:
-    url = f"{server.base_url}/api/status?token={TOKEN}"
+def wait_until_answering(url: str, process: subprocess.Popen[bytes], what: str, log: Path) -> None:
+    """Wait until ``url`` answers 200, failing with the server's log (``log``) if ``process``
+    exits or ``SERVER_START_TIMEOUT_S`` passes; ``what`` names the server in messages."""
     deadline = time.monotonic() + SERVER_START_TIMEOUT_S
     while time.monotonic() < deadline:
-        if server.process.poll() is not None:
+        if process.poll() is not None:
             raise RuntimeError(
-                f"Jupyter ({server.frontend}) exited with code {server.process.returncode}"
-                f" before answering.\n--- server log ---\n{server.log()}"
+                f"{what} exited with code {process.returncode} before answering."
+                f"\n--- server log ---\n{log.read_text(errors='replace')}"
             )
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
@@ -214,9 +215,19 @@ def _wait_until_up(server: JupyterServer) -> None:
             pass
         time.sleep(0.25)  # polling a process we do not control; there is nothing to await
     raise RuntimeError(
-        f"Jupyter ({server.frontend}) did not answer {url} within {SERVER_START_TIMEOUT_S:.0f} s."
-        f"\n--- server log ---\n{server.log()}"
+        f"{what} did not answer {url} within {SERVER_START_TIMEOUT_S:.0f} s."
+        f"\n--- server log ---\n{log.read_text(errors='replace')}"
     )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Terminate a server started by a test, killing it if it does not exit in time."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=15)
 
 
 @contextlib.contextmanager
@@ -235,7 +246,7 @@ def jupyter_server(
     for rel_path, settings in _SETTINGS.items():
         _write_json(state_dir / "settings" / rel_path, settings)
     env = _server_env(state_dir, base_dir / "weave_nb_data", repo_root)
-    port = _free_port()
+    port = free_port()
     log_path = base_dir / "server.log"
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
@@ -247,15 +258,11 @@ def jupyter_server(
         )
     server = JupyterServer(frontend, port, root, log_path, process)
     try:
-        _wait_until_up(server)
+        status = f"{server.base_url}/api/status?token={TOKEN}"
+        wait_until_answering(status, process, f"Jupyter ({frontend})", log_path)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+        stop(process)
 
 
 def write_notebook(directory: Path, name: str, sources: Sequence[str]) -> str:
