@@ -23,13 +23,14 @@ from weave_nb.store import rows_to_columns, struct_column
 
 from . import schema
 from ._bind import Bind, ColumnBind
+from ._record import IDS, RecordKey
 
 __all__ = ["CallColumns", "CallPayload"]
 
 CallPayload = tuple[
-    "str | None",  # _id (never None for a recording call)
-    "str | None",  # trace_id
-    "str | None",  # parent_id
+    "RecordKey | None",  # _id (never None for a recording call)
+    "RecordKey | None",  # trace_id
+    "RecordKey | None",  # parent_id
     tuple[Any, ...],  # positional arguments
     "dict[str, Any] | None",  # keyword arguments, None when there are none
     Any,  # output (a plain scalar)
@@ -68,7 +69,7 @@ class CallColumns:
         n = len(calls)
         # Per field, not zip(*calls): that would build a few huge tuples the
         # garbage collector scans again and again while the batch is built.
-        ids, traces, parents, args, kwargs, outputs, failures, starts, took = (
+        keys, traces, parents, args, kwargs, outputs, failures, starts, took = (
             list(map(itemgetter(i), calls)) for i in range(9)
         )
         fields = None
@@ -88,7 +89,7 @@ class CallColumns:
         elapsed_ns = np.fromiter(took, np.int64, n)
         success, error, fields_of = schema.SUCCESS, schema.ERROR, schema.EXCEPTION_FIELDS
         columns: dict[str, Any] = {
-            "_id": ids,
+            "_id": _id_texts(keys),
             schema.NAME: pa.repeat(self._name, n),
             schema.INPUTS: struct_column(fields, n),
             schema.OUTPUT: outputs,
@@ -99,14 +100,20 @@ class CallColumns:
             schema.START_TIME: pa.array(start_ns // 1000).cast(schema.TIME_TYPE),
             schema.END_TIME: pa.array((start_ns + elapsed_ns) // 1000).cast(schema.TIME_TYPE),
             schema.LATENCY_MS: pa.array(elapsed_ns / 1e6),
-            schema.TRACE_ID: traces,
-            schema.PARENT_ID: parents,
+            schema.TRACE_ID: _id_texts(traces),
+            schema.PARENT_ID: _id_texts(parents),
         }
         if self._sessions:
             columns[schema.SESSION_ID] = list(map(itemgetter(9), calls))
         for key, value in self._attributes.items():
             columns[key] = [value] * n
         return columns
+
+
+def _id_texts(keys: list[RecordKey | None]) -> list[str | None]:
+    """The ids of record keys (see :func:`._record.id_text`), for a whole column at once."""
+    prefix = IDS.prefix
+    return [prefix + str(key) if type(key) is int else key for key in keys]  # type: ignore[misc]
 
 
 def _redacted_columns(fields: dict[str, list[Any]], redactor: Redactor) -> dict[str, list[Any]]:

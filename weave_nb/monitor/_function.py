@@ -8,14 +8,17 @@ import inspect
 import os
 import re
 from collections.abc import Callable, Mapping
+from time import perf_counter_ns, time_ns
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from weave_nb._redact import Redactor
-from weave_nb.store import StreamTable
+from weave_nb.store import PLAIN_TYPES, StreamTable
+from weave_nb.tracing._session import STATE
 
 from ._bind import is_method, make_binder
-from ._record import NON_RECORDING, SWITCH, Record
-from ._run import in_session, runner_for
+from ._columns import CallPayload
+from ._record import CURRENT, IDS, LOGGED, NON_RECORDING, RUNNING, SWITCH, Record
+from ._run import in_session, run_function, runner_for
 from ._sink import CallSink
 from ._values import as_cell
 
@@ -27,6 +30,8 @@ R = TypeVar("R")
 R2 = TypeVar("R2")
 S = TypeVar("S")
 _MF = TypeVar("_MF", bound="MonitoredFunction[Any, Any]")
+_new_record = object.__new__
+_COUNTER = IDS.counter
 
 
 def default_table_name(fn: Callable[..., Any]) -> str:
@@ -89,6 +94,9 @@ class MonitoredFunction(Generic[P, R]):
         )
         if session is not None:
             self._runner = in_session(self._runner, self._sink.session_from)
+        self._fast = self._runner is run_function and auto_log
+        """Whether calls may take the fast path of :meth:`__call__`."""
+        self._write: Callable[[CallPayload], None] | None = None
         if inspect.iscoroutinefunction(fn) and inspect.isfunction(fn):
             # Look function-like, so inspect.iscoroutinefunction() (and the frameworks
             # relying on it to decide whether to await) sees an async function.
@@ -109,9 +117,76 @@ class MonitoredFunction(Generic[P, R]):
     # -- calling -------------------------------------------------------------
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Call the function; its row is written as the call ends."""
+        write = self._write
+        if write is None or STATE.hooked or not SWITCH.enabled:
+            return self._call(args, kwargs)
+        # The fast path: a plain function logging plain values, once its table is
+        # open. Everything that can wait (ids as text, binding arguments to names,
+        # datetimes, redaction, size limits, tokens) is left to the store's flusher;
+        # the caller pays for the context variable, the clocks, a type check of the
+        # values and one append. Inlined (no helper calls): each call level costs
+        # as much as the append.
+        parent = CURRENT.get()
+        record = _new_record(Record)
+        record._sink = self._sink
+        record._state = RUNNING
+        record._data = None
+        record._key = key = next(_COUNTER)
+        if parent is None:
+            record._trace = key
+            record._parent = None
+        else:
+            record._trace = parent._trace
+            record._parent = parent._key
+        token = CURRENT.set(record)
+        start_ns = time_ns()
+        t0 = perf_counter_ns()
+        try:
+            output = self.__wrapped__(*args, **kwargs)
+        except BaseException as error:
+            elapsed_ns = perf_counter_ns() - t0
+            CURRENT.reset(token)
+            record.end(args, kwargs, None, error, start_ns, elapsed_ns)
+            raise
+        elapsed_ns = perf_counter_ns() - t0
+        CURRENT.reset(token)
+        if (  # plain values cannot be refused or change later: the flusher builds the row
+            record._data is None
+            and type(output) in PLAIN_TYPES
+            and not kwargs
+            and (
+                (len(args) == 2 and type(args[0]) in PLAIN_TYPES and type(args[1]) in PLAIN_TYPES)
+                or PLAIN_TYPES.issuperset(map(type, args))
+            )
+        ):
+            record._state = LOGGED
+            write(
+                (
+                    key,
+                    record._trace,
+                    record._parent,
+                    args,
+                    kwargs or None,
+                    output,
+                    None,
+                    start_ns,
+                    elapsed_ns,
+                )
+            )
+        else:
+            record.end(args, kwargs, output, None, start_ns, elapsed_ns)
+        return output
+
+    def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> R:
+        """Any call the fast path does not take (the first, sessions, coroutines, ...)."""
         if not SWITCH.enabled:
             return self.__wrapped__(*args, **kwargs)
-        result: R = self._runner(self.__wrapped__, Record(self._sink), args, kwargs)
+        try:
+            result: R = self._runner(self.__wrapped__, Record(self._sink), args, kwargs)
+        finally:
+            if self._fast:  # the writer exists once a call of plain values was logged
+                self._write = self._sink.ready_writer
         return result
 
     def call(self, *args: P.args, **kwargs: P.kwargs) -> tuple[R, Record]:

@@ -163,9 +163,7 @@ class CallSink:
                     write = self._write_in_session or self.deferred_writer(sessions=True)
                 if write is not None:
                     payload: tuple[Any, ...] = (
-                        record.id,
-                        record.trace_id,
-                        record.parent_id,
+                        *record.keys,
                         args,
                         kwargs or None,
                         output,
@@ -196,6 +194,11 @@ class CallSink:
                 self._write_fallback(table.log, row, refused, _is_user_column)
         except Exception as error:  # the monitor must never fail the monitored call
             self._warn("log", f"could not log a call of {self.name}: {error!r}")
+
+    @property
+    def ready_writer(self) -> Callable[[CallPayload], None] | None:
+        """The writer of rows built later, once a call made it (the table is open then)."""
+        return self._write_deferred
 
     def deferred_writer(self, *, sessions: bool = False) -> Callable[[Any], None] | None:
         """The writer of rows built later, or ``None`` when hooks need rows built now.
