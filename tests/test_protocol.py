@@ -19,7 +19,7 @@ import pytest
 import weave_nb as wnb
 from weave_nb.widgets import Board, Chart, TableWidget, protocol
 from weave_nb.widgets.protocol import (
-    MESSAGES,
+    MESSAGE_SHAPES,
     PROTOCOL_VERSION,
     BoardState,
     ChartState,
@@ -34,7 +34,7 @@ FIXTURE = json.loads(
 )
 EXAMPLES: list[dict[str, Any]] = FIXTURE["messages"]
 REFUSED: list[dict[str, Any]] = FIXTURE["refused"]
-SHAPES = {shape.name: shape for shape in MESSAGES}
+SHAPES = {shape.name: shape for shape in MESSAGE_SHAPES}
 PARSERS = {
     "table": protocol.parse_table_request,
     "chart": protocol.parse_chart_message,
@@ -102,7 +102,7 @@ def test_examples_have_the_fields_of_their_shape(example: dict[str, Any]) -> Non
 
 def test_examples_cover_every_shape_field_and_alternative_type() -> None:
     assert {e["shape"] for e in EXAMPLES} == set(SHAPES), "a shape without example, or unknown"
-    for shape in MESSAGES:
+    for shape in MESSAGE_SHAPES:
         examples = [e["content"] for e in EXAMPLES if e["shape"] == shape.name]
         assert set().union(*examples) == _declared(shape), shape.name
         for field, hint in typing.get_type_hints(shape.fields).items():
@@ -156,7 +156,7 @@ BUILT = {
 
 
 def test_builders_make_the_shapes_of_the_examples() -> None:
-    kernel_shapes = {s.name for s in MESSAGES if s.direction == "kernel_to_browser"}
+    kernel_shapes = {s.name for s in MESSAGE_SHAPES if s.direction == "kernel_to_browser"}
     assert set(BUILT) == kernel_shapes, "a kernel message without a builder case"
     for name, (content, buffers) in BUILT.items():
         shape = SHAPES[name]
@@ -167,7 +167,7 @@ def test_builders_make_the_shapes_of_the_examples() -> None:
 
 
 def _shape_of_sent(content: dict[str, Any], buffers: list[bytes]) -> str:
-    for shape in MESSAGES:
+    for shape in MESSAGE_SHAPES:
         if shape.direction == "kernel_to_browser" and shape.type == content.get("type"):
             try:
                 shape.check(_as_json(content), len(buffers))

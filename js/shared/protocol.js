@@ -244,20 +244,6 @@ export function shapeOf(content, buffers, direction) {
 }
 
 /**
- * Whether `content` (with `buffers`) is a kernel message the protocol declares.
- * @param {unknown} content @param {readonly DataView[]} buffers
- * @returns {content is KernelMessage}
- */
-export function isKernelMessage(content, buffers) {
-  try {
-    return shapeOf(content, buffers.length, OUT) !== null;
-  } catch (error) {
-    if (error instanceof ProtocolError) return false;
-    throw error;
-  }
-}
-
-/**
  * `content` as a kernel message; null when it is none of the protocol's types.
  * A message of a protocol type with wrong fields throws a {@link ProtocolError}.
  * @param {unknown} content @param {readonly DataView[]} buffers

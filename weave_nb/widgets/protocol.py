@@ -33,13 +33,18 @@ Chart, browser → kernel
     ``select {datum}``: the fields of the clicked mark's row, or null.
 Board, browser → kernel
     ``clear_selection {}``: the ✕ next to the chart selection.
+Kernel → chart and board
+    Only their synced traits (:class:`ChartState`, :class:`BoardState`).
 Window metadata
     ``weave_nb.truncated``: JSON ``{column: {row index: full size | null}}`` of
     the cells cut short (see ``_cells.py``); absent when none is.
 
-Kernel → browser messages are made by the builders below (:func:`rows_reply`,
-:func:`tick`, ...), which return the content with its buffers. Browser →
-kernel messages are checked by :func:`parse_table_request`,
+A message type takes one or more shapes (a reply, and its form with a
+``message`` and no buffer), each a TypedDict below, all listed in
+:data:`MESSAGE_SHAPES` with their widget, direction and buffer count; the browser
+side names its shapes the same. Kernel → browser messages are made by the
+builders below (:func:`rows_reply`, :func:`tick`, ...), which return the
+content with its buffers. Browser → kernel messages are checked by :func:`parse_table_request`,
 :func:`parse_chart_message` and :func:`parse_board_message`, which raise a
 :class:`ProtocolError` naming the message type and the field at fault.
 """
@@ -51,10 +56,10 @@ import types
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple, TypedDict, Union, cast, final
+from typing import Any, Literal, NamedTuple, NotRequired, TypedDict, Union, cast, final
 
 __all__ = [
-    "MESSAGES",
+    "MESSAGE_SHAPES",
     "PROTOCOL_VERSION",
     "AnnotateRequest",
     "BoardMessage",
@@ -131,6 +136,10 @@ class ColumnInfo(TypedDict):
     kind: ColumnKind
     type: str
     """The Arrow type, as text."""
+    role: NotRequired[Literal["error"]]
+    """``"error"``: a value in this column (not null) marks its row as failed — the
+    ``exception`` column of a monitor table (see ``weave_nb.monitor.schema``); absent
+    on every other column."""
 
 
 # -- synced traits the browser reads -----------------------------------------------------
@@ -477,7 +486,7 @@ class MessageShape:
 
 _IN: Literal["browser_to_kernel"] = "browser_to_kernel"
 _OUT: Literal["kernel_to_browser"] = "kernel_to_browser"
-MESSAGES: tuple[MessageShape, ...] = (
+MESSAGE_SHAPES: tuple[MessageShape, ...] = (
     MessageShape(WindowRequest, "table", _IN),
     MessageShape(AnnotateRequest, "table", _IN),
     MessageShape(ImageRequest, "table", _IN),
@@ -622,7 +631,7 @@ def _parse(content: object, widget: str) -> Mapping[str, Any] | None:
         return None
     shapes = [
         shape
-        for shape in MESSAGES
+        for shape in MESSAGE_SHAPES
         if shape.direction == _IN and shape.widget == widget and shape.type == content.get("type")
     ]
     if not shapes:
