@@ -3,6 +3,7 @@
 // widget. Panels and the table are child widgets rendered through
 // anywidget's `host`, so each keeps its own model, comm and protocol.
 import { adoptStyle, h, listen, listenModel } from "../shared/dom.js";
+import { requireHost } from "../shared/host.js";
 import { sendMessage, versionMismatch } from "../shared/protocol.js";
 import css from "./style.css";
 
@@ -153,14 +154,14 @@ export function renderBoard({ model, el, signal, host }) {
 
 /**
  * Render the child widget `ref` into `cell`; a failure is shown in the cell.
- * @param {Host} host
+ * @param {Host | undefined} host  missing in front-ends older than anywidget 0.11
  * @param {string} ref
  * @param {HTMLElement} cell
  * @param {AbortSignal} signal
  */
 async function mountChild(host, ref, cell, signal) {
   try {
-    const child = await host.getWidget(ref);
+    const child = await requireHost(host).getWidget(ref);
     if (!signal.aborted) await child.render({ el: cell, signal });
   } catch (error) {
     cell.replaceChildren(h("div", { class: "weave-nb-board-error" }, String(error)));

@@ -1,4 +1,5 @@
 // Resolves the shared vega runtime (js/vega_runtime.js) a chart points to.
+import { requireHost } from "../shared/host.js";
 
 /**
  * @typedef {import("../vega_runtime.js").VegaRuntime} VegaRuntime
@@ -16,12 +17,7 @@
  * @returns {Promise<VegaRuntime>}
  */
 export async function resolveRuntime(ref, host) {
-  if (!host) {
-    throw new Error(
-      "weave_nb charts need the anywidget >= 0.11 front-end (widget composition through `host`).",
-    );
-  }
-  const { exports } = await host.getWidget(ref);
+  const { exports } = await requireHost(host).getWidget(ref);
   const runtime = /** @type {Partial<VegaRuntime> | undefined} */ (exports);
   if (!runtime?.vega || !runtime.compile) {
     throw new Error(`the widget ${ref} does not export the vega runtime`);
