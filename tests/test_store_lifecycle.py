@@ -22,9 +22,9 @@ def _child_logs(worker: int, n: int) -> None:
 
 
 def _inherited() -> list[wnb.StreamTable]:
-    from weave_nb.store._table import _open_tables
+    from weave_nb.store._lifecycle import open_tables
 
-    return [t for t in _open_tables() if t.name == "forked" and not t.read_only]
+    return [t for t in open_tables() if t.name == "forked" and not t.read_only]
 
 
 @pytest.mark.slow

@@ -36,11 +36,13 @@ import pyarrow as pa
 
 __all__ = [
     "ANNOTATIONS",
+    "ANNOTATIONS_BASE",
     "ANNOTATION_META",
     "COMPANION_SEP",
     "FORMAT_DESCRIPTION",
     "LEGACY_MARKER",
     "ROWS",
+    "ROWS_BASE",
     "TIMESTAMP_TYPE",
     "TYPE_KEY",
     "companion_name",
@@ -60,6 +62,18 @@ LEGACY_MARKER: Final = "_table.json"
 
 TIMESTAMP_TYPE: Final = pa.timestamp("us", tz="UTC")
 """``_timestamp`` and every other timestamp: microseconds, UTC (Delta's ``timestamp``)."""
+
+ROWS_BASE: Final = pa.schema([("_timestamp", TIMESTAMP_TYPE), ("_client_id", pa.string())])
+"""Columns the rows table is created with (``_id`` and the data columns come with the rows)."""
+
+ANNOTATIONS_BASE: Final = pa.schema(
+    [
+        ("_timestamp", TIMESTAMP_TYPE),
+        ("_client_id", pa.string()),
+        ("_fields", pa.list_(pa.string())),
+    ]
+)
+"""Columns the annotations table is created with."""
 
 ANNOTATION_META: Final = ("_target_id", "_timestamp", "_client_id", "_fields")
 """Columns of the annotations table that describe an annotation rather than set a field."""

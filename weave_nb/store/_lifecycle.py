@@ -1,4 +1,4 @@
-"""Flush accepted rows when the process is told to stop, or a forked worker ends.
+"""Open tables of this process, flushed when it exits, is told to stop, or a forked worker ends.
 
 Kubernetes, Docker, systemd and gunicorn stop a process with SIGTERM, whose
 default action ends it without running ``atexit``: every unflushed row would
@@ -9,7 +9,8 @@ normal effect. SIGINT is handled the same way (then ``KeyboardInterrupt`` as
 usual). ``WEAVE_NB_SIGNALS=0`` leaves signals alone.
 
 ``multiprocessing`` children end with ``os._exit``, which skips ``atexit``;
-a finalizer registered in each forked child flushes there instead.
+a finalizer registered in each forked child flushes there instead. At a
+normal exit every open table is closed (its rows flushed).
 """
 
 from __future__ import annotations
@@ -18,23 +19,63 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
+import warnings
+import weakref
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["after_fork_in_child", "install_signal_flush", "set_flush"]
+if TYPE_CHECKING:
+    from ._table import StreamTable
+
+__all__ = [
+    "after_fork_in_child",
+    "close_at_exit",
+    "flush_open_tables",
+    "install_signal_flush",
+    "open_tables",
+    "track",
+    "untrack",
+]
 
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
 _FLUSH_TIMEOUT = 10.0
-_flush: Callable[[], None] | None = None
 _installed_in: int | None = None
 _previous: dict[int, Any] = {}
+_OPEN_TABLES: weakref.WeakSet[StreamTable] = weakref.WeakSet()
 
 
-def set_flush(flush: Callable[[], None]) -> None:
-    """The function that flushes every open table."""
-    global _flush
-    _flush = flush
+def track(table: StreamTable) -> None:
+    """``table`` is open: flush it at exit, on a stop signal and in forked children."""
+    _OPEN_TABLES.add(table)
+
+
+def untrack(table: StreamTable) -> None:
+    """``table`` is closed."""
+    _OPEN_TABLES.discard(table)
+
+
+def open_tables() -> list[StreamTable]:
+    """The tables of this process that are open now."""
+    return list(_OPEN_TABLES)
+
+
+def flush_open_tables() -> None:
+    """Make every open table's accepted rows durable (signal handlers, forked children's exit)."""
+    for table in open_tables():
+        if table.location is not None and not table.read_only and not table.closed:
+            try:
+                table.flush()
+            except Exception as error:  # report, and keep flushing the others
+                warnings.warn(f"weave_nb: could not flush {table!r}: {error}", stacklevel=1)
+
+
+def close_at_exit() -> None:
+    """Close every open table (``atexit``): their accepted rows are flushed."""
+    for table in open_tables():
+        try:
+            table.close()
+        except Exception as error:  # report, and keep closing the others
+            warnings.warn(f"weave_nb: could not flush {table!r} at exit: {error}", stacklevel=1)
 
 
 def install_signal_flush() -> None:
@@ -66,23 +107,26 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
 
 def _flush_with_timeout() -> None:
     """Flush from a helper thread: the interrupted main thread may hold a table's lock."""
-    if _flush is None:
-        return
-    worker = threading.Thread(target=_flush, name="weave_nb-signal-flush", daemon=True)
+    worker = threading.Thread(target=flush_open_tables, name="weave_nb-signal-flush", daemon=True)
     worker.start()
     worker.join(_FLUSH_TIMEOUT)
 
 
-def after_fork_in_child(flush: Callable[[], None]) -> None:
-    """In a forked child: flush at a ``multiprocessing`` worker's ``os._exit`` too."""
+def after_fork_in_child() -> None:
+    """In a forked child: each table a new writer; flush at a ``multiprocessing`` worker's
+    ``os._exit`` too."""
     global _installed_in
+    for table in open_tables():
+        table._after_fork()
     _installed_in = None if _installed_in is None else os.getpid()
     util = sys.modules.get("multiprocessing.util")
     if util is None:
         return
     # multiprocessing clears the finalizers it inherited right after the fork, then
     # runs its after-fork hooks: register the exit flush from one of those.
-    util.register_after_fork(_MARKER, lambda _: util.Finalize(None, flush, exitpriority=100))
+    util.register_after_fork(
+        _MARKER, lambda _: util.Finalize(None, flush_open_tables, exitpriority=100)
+    )
 
 
 class _Marker:

@@ -1,5 +1,9 @@
 """Where a table lives: a local directory or an ``s3://bucket/prefix`` URI.
 
+A table ``NAME`` lives at ``ROOT/NAME``; the root defaults to what ``wnb.init()``
+set, else ``$WEAVE_NB_ROOT``, else ``./weave_nb_data``. Names are checked so
+that a table stays portable (no path tricks, nothing Windows reserves).
+
 delta-rs reads its S3 settings from ``storage_options`` and the standard AWS
 environment variables; data files are moved with boto3 (pyarrow's S3 file
 system ignores ``AWS_ENDPOINT_URL``, and its multipart uploads fail on some
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -21,7 +26,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-__all__ = ["Location", "resolve"]
+from .._config import default_root, default_storage_options
+from ._layout import LEGACY_MARKER, ROWS
+
+__all__ = ["Location", "StorageError", "check_name", "refuse_legacy", "resolve", "table_location"]
+
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,199}$")
+_WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
 
 _REMOTE_SCHEMES = ("s3", "s3a")
 _REFUSED_SCHEMES = ("gs", "gcs", "az", "abfs", "abfss", "adl", "azure", "http", "https", "file")
@@ -35,6 +46,10 @@ _AWS_KEYS = (
     "AWS_ENDPOINT_URL_S3",
     "AWS_ALLOW_HTTP",
 )
+
+
+class StorageError(OSError):
+    """The table's storage cannot be read or written (the message names its URI)."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +136,45 @@ def resolve(
         raise ValueError(f"storage_options apply to s3:// roots, not to the local path {text!r}")
     path = Path(text).expanduser().absolute()
     return Location(path.as_posix(), path, {})
+
+
+def check_name(name: object) -> str:
+    """``name`` if it is a valid table name, else ``ValueError`` saying why."""
+    if not isinstance(name, str) or not _NAME.match(name) or ".." in name:
+        raise ValueError(
+            f"invalid table name {name!r}: use letters, digits, '_', '-' and '.', "
+            "1 to 200 characters, no '..', no path separators"
+        )
+    if _WINDOWS_RESERVED.match(name):
+        raise ValueError(
+            f"invalid table name {name!r}: reserved on Windows (CON, PRN, AUX, NUL, COM1-9, "
+            "LPT1-9); tables stay portable, so pick another"
+        )
+    return name
+
+
+def table_location(
+    name: str, root: str | os.PathLike[str] | None, storage_options: Mapping[str, str] | None
+) -> Location:
+    """Where the table ``name`` lives: under ``root``, or under the default root."""
+    if root is None:
+        root = default_root()
+        if storage_options is None:
+            storage_options = default_storage_options() or None
+    return resolve(root, storage_options).child(name)
+
+
+def refuse_legacy(location: Location) -> None:
+    """A table in the pre-release segment layout is not read (no release wrote it)."""
+    local = location.local
+    legacy = local is not None and (local / LEGACY_MARKER).exists()
+    if legacy and local is not None and not (local / ROWS / "_delta_log").exists():
+        raise ValueError(
+            f"{local} holds a table in weave_nb's pre-release segment layout (format 1), "
+            "which this version does not read. Its files are plain Parquet: re-log them "
+            f"into a new table, e.g. wnb.StreamTable('new').log(pandas.read_parquet("
+            f"'{local / ROWS}').to_dict('records'))"
+        )
 
 
 def _aws_options(given: Mapping[str, str]) -> dict[str, str]:

@@ -1,4 +1,9 @@
-"""StreamTable: the public face of the store."""
+"""StreamTable: the public face of the store.
+
+Writing lives in ``_writing`` (``log()``, annotations, the flusher) and the
+shortcuts into higher layers in ``_shortcuts``; both are mixed in here, where a
+table is set up, read and maintained.
+"""
 
 from __future__ import annotations
 
@@ -10,79 +15,49 @@ import atexit
 import concurrent.futures.thread  # noqa: F401
 import datetime as dt
 import os
-import re
 import threading
 import time
 import uuid
 import warnings
-import weakref
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pyarrow as pa
 
-from .._config import SETTINGS, default_root, default_storage_options
+from .._config import SETTINGS
 from ..query import parse_every
 from . import _lifecycle
 from ._aggregate import aggregate, count
 from ._engine import QueryEngine
 from ._image import Image, is_image_type
-from ._layout import ANNOTATIONS, LEGACY_MARKER, ROWS, TIMESTAMP_TYPE
-from ._location import Location, resolve
-from ._normalize import PLAIN_TYPES, ImageTally, normalize_row
+from ._layout import ANNOTATIONS, ANNOTATIONS_BASE, ROWS, ROWS_BASE
+from ._location import (
+    Location,
+    StorageError,
+    check_name,
+    refuse_legacy,
+    resolve,
+    table_location,
+)
+from ._shortcuts import TableShortcuts
 from ._snapshot import Snapshot
-from ._stream import STAMP, Builder, Stream
+from ._stream import Stream
 from ._subscriptions import Subscriptions
 from ._windows import SortSpec, WindowReader
+from ._writing import TableWriter, forget_fast_keys
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["StorageError", "StreamTable", "open_table"]
 
-_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]{0,199}$")
-_WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
-_CHECKED_KEYS = frozenset({STAMP, "_timestamp", "_client_id"})
-"""Keys the fast path of ``log()`` must not accept (they need ``normalize_row``)."""
-_ANNOTATION_RESERVED = frozenset({"_id", "_timestamp", "_client_id", "_target_id", "_fields"})
 _REFRESH_SECONDS = 0.2
-_MAX_BACKLOG_LIMIT = 500_000
-_MIN_BACKLOG_LIMIT = 20_000
 _T = TypeVar("_T")
-_now = time.time_ns
 
 
-class StorageError(OSError):
-    """The table's storage cannot be read or written (the message names its URI)."""
-
-
-def _check_name(name: object) -> str:
-    if not isinstance(name, str) or not _NAME.match(name) or ".." in name:
-        raise ValueError(
-            f"invalid table name {name!r}: use letters, digits, '_', '-' and '.', "
-            "1 to 200 characters, no '..', no path separators"
-        )
-    if _WINDOWS_RESERVED.match(name):
-        raise ValueError(
-            f"invalid table name {name!r}: reserved on Windows (CON, PRN, AUX, NUL, COM1-9, "
-            "LPT1-9); tables stay portable, so pick another"
-        )
-    return name
-
-
-def _location(
-    name: str, root: str | os.PathLike[str] | None, storage_options: Mapping[str, str] | None
-) -> Location:
-    if root is None:
-        root = default_root()
-        if storage_options is None:
-            storage_options = default_storage_options() or None
-    return resolve(root, storage_options).child(name)
-
-
-class StreamTable:
+class StreamTable(TableWriter, TableShortcuts):
     """A columnar, append-only table of logged rows, persisted as Delta Lake tables.
 
     ``log()`` is cheap: it validates in the caller's thread and buffers; a
@@ -112,8 +87,8 @@ class StreamTable:
         flush_interval: float = 1.0,
         storage_options: Mapping[str, str] | None = None,
     ) -> None:
-        self.name = _check_name(name)
-        location = _location(name, root, storage_options) if persist else None
+        self.name = check_name(name)
+        location = table_location(name, root, storage_options) if persist else None
         self._setup(location, read_only=False, flush_interval=flush_interval)
 
     @classmethod
@@ -127,7 +102,7 @@ class StreamTable:
         if flush_interval <= 0:
             raise ValueError(f"flush_interval must be > 0 seconds, got {flush_interval}")
         if location is not None:
-            _refuse_legacy(location)
+            refuse_legacy(location)
         self.location = location
         self.path = location.local if location is not None else None
         """The table's local directory (``None`` in memory or on object storage)."""
@@ -155,48 +130,31 @@ class StreamTable:
             generate_ids=False,
             writable=not read_only,
         )
-        self._pending = self._rows.pending
-        self._append = self._pending.append
-        self._writable = not read_only
-        # Column names seen in accepted rows (minus the ones needing checks): a
-        # row of plain values with only these keys takes log()'s fast path.
-        self._fast_keys: frozenset[str] = frozenset()
-        self._backlog_limit = _MAX_BACKLOG_LIMIT
+        self._start_writing()
         self._engine = QueryEngine()
         self._windows = WindowReader(self._engine)
         self._last_refresh = 0.0
         self._refresh_lock = threading.Lock()
         self._subscriptions = Subscriptions(self)
         self._write_warned: set[str] = set()
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._drained = threading.Event()
-        self._flusher: threading.Thread | None = None
         if location is not None and not read_only:
             self._create()
         self.refresh()
         self._start_flusher()
-        _OPEN_TABLES.add(self)
+        _lifecycle.track(self)
         if location is not None and not read_only:
             _lifecycle.install_signal_flush()
 
     def _create(self) -> None:
         """Create both Delta tables unless they exist; fails here if storage is unreachable."""
         for stream, schema in (
-            (self._rows, _ROWS_BASE),
-            (self._annotations, _ANNOTATIONS_BASE),
+            (self._rows, ROWS_BASE),
+            (self._annotations, ANNOTATIONS_BASE),
         ):
             try:
                 stream.create(schema)
             except Exception as error:
                 raise StorageError(f"cannot create table at {stream.uri}: {error}") from error
-
-    def _start_flusher(self) -> None:
-        if self.location is not None and not self.read_only:
-            self._flusher = threading.Thread(
-                target=self._flush_loop, name=f"weave_nb-flush-{self.name}", daemon=True
-            )
-            self._flusher.start()
 
     def _after_fork(self) -> None:
         """In a forked child: a new writer of the same table, with nothing in flight.
@@ -212,143 +170,7 @@ class StreamTable:
         self._engine = QueryEngine()
         self._windows = WindowReader(self._engine)
         self._subscriptions = Subscriptions(self)
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._drained = threading.Event()
-        if not self.closed:
-            self._start_flusher()
-
-    # -- writing -------------------------------------------------------------------
-
-    def log(self, row: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> None:
-        """Append one row (a mapping) or many (a list of mappings).
-
-        Keys are column names; values may be scalars, ``None``, ``str``, ``bytes``,
-        nested dicts and lists, datetimes, numpy scalars and arrays, pandas
-        timestamps, dataclasses, PIL images or :class:`weave_nb.Image`. ``_id`` is
-        kept if given (else generated), ``_timestamp`` is the time of this call.
-        A value that cannot be stored raises ``TypeError``/``ValueError`` here,
-        naming the column and the type; for a list, no row of it is accepted.
-        """
-        if (
-            type(row) is dict
-            and self._fast_keys.issuperset(row)
-            and PLAIN_TYPES.issuperset(map(type, row.values()))
-        ):
-            row = row.copy()
-            row[STAMP] = _now()
-            self._append(row)
-            if len(self._pending) > self._backlog_limit:
-                self._wait_for_room()
-            return
-        self._check_writable()
-        seen = ImageTally.count
-        rows = _validated(row)
-        redactor = SETTINGS.redactor
-        if redactor.active:  # after validation: a circular value is refused, not replaced
-            rows = [redactor.row(r) for r in rows]
-        keys = set().union(*rows)
-        self._rows.extend(rows, images=ImageTally.count != seen)
-        if not keys.issubset(self._fast_keys) and self._writable:
-            # Rows of plain values with only these keys skip the checks above: never
-            # admit a key whose values are redacted (oversized values are cut by the
-            # flusher, see Stream).
-            plain = {k for k in keys if not redactor.secret(k)}
-            self._fast_keys = self._fast_keys.union(plain).difference(_CHECKED_KEYS)
-        if len(self._pending) > self._backlog_limit:
-            self._wait_for_room()
-
-    def _wait_for_room(self) -> None:
-        """Backpressure: hold the caller while the backlog exceeds one flush interval.
-
-        The limit is what the flusher committed per interval lately, so a crash
-        loses about one interval of rows at any logging rate, and memory stays
-        bounded. Tables that are not persisted (nothing to wait for) and the
-        flusher's own thread never wait.
-        """
-        flusher = self._flusher
-        if flusher is None or flusher is threading.current_thread() or not flusher.is_alive():
-            return
-        self._wake.set()
-        while len(self._pending) > self._backlog_limit and not self._stop.is_set():
-            self._drained.wait(self.flush_interval)
-            self._drained.clear()
-
-    def deferred_writer(self, build: Builder) -> Callable[[Any], None]:
-        """A function appending rows that ``build`` makes later, off the caller's thread.
-
-        For instrumentation, where each call of the returned ``write(payload)``
-        costs one append and its row's ``_timestamp`` is the time of that call.
-        The flusher (or the next read) calls ``build(payloads)`` with the payloads
-        of consecutive calls; it returns columns (``{name: list or Arrow array}``,
-        one value per payload) of plain values, datetimes, dicts, lists and
-        :class:`Image` (not normalized like ``log()``'s rows), and handles
-        its own failures: if it raises, rows with only the error text (column
-        ``_log_error``) are stored instead, with a warning, so no row is lost.
-        Payloads are read later: make them tuples of plain values, which cannot
-        change meanwhile and which the garbage collector does not scan.
-        """
-        self._check_writable()
-        kind = self._rows.add_builder(build)
-        append = self._append
-
-        pending = self._pending
-
-        def write(payload: Any) -> None:
-            if not self._writable:
-                self._check_writable()
-            append((_now(), kind, payload))
-            if len(pending) > self._backlog_limit:
-                self._wait_for_room()
-
-        return write
-
-    def annotate(self, row_id: Any, data: Mapping[str, Any]) -> None:
-        """Attach data to the row whose ``_id`` is ``row_id`` (feedback, labels, notes...).
-
-        Stored as its own append-only row; the merged view shows the latest value
-        of each field, ``annotations()`` the full history. Setting a field to
-        ``None`` clears it in the merged view.
-        """
-        self._check_writable()
-        if not isinstance(data, Mapping) or not data:
-            raise TypeError(f"annotate() takes a non-empty mapping of fields, got {data!r}")
-        if row_id is None or not isinstance(row_id, str | int):
-            raise TypeError(f"row_id must be a str or int _id, got {type(row_id).__name__}")
-        reserved = _ANNOTATION_RESERVED.intersection(data)
-        if reserved:
-            raise ValueError(f"annotation fields {sorted(reserved)} are reserved")
-        seen = ImageTally.count
-        fields = normalize_row(data)
-        redactor = SETTINGS.redactor
-        if redactor.active:
-            fields = redactor.row(fields)
-        self._annotations.extend(
-            [{"_target_id": row_id, "_fields": list(fields), **fields}],
-            images=ImageTally.count != seen,
-        )
-
-    def flush(self) -> None:
-        """Return once every row and annotation accepted so far is committed (or queryable).
-
-        Raises :class:`StorageError` naming the URI while the storage cannot be
-        written; the rows stay in memory and a later flush writes them.
-        """
-        for stream in (self._rows, self._annotations):
-            if self.location is None or self.read_only:
-                with stream.convert_lock:
-                    stream.drain()
-                continue
-            try:
-                stream.write()
-            except (TypeError, ValueError):
-                raise
-            except Exception as error:
-                self.write_errors += 1
-                raise StorageError(
-                    f"cannot write table {self.name!r} to {stream.uri}: {error}; "
-                    f"{stream.backlog} rows stay in memory and are retried"
-                ) from error
+        self._after_fork_writing()
 
     def close(self) -> None:
         """Flush, stop background threads and release the table. Idempotent."""
@@ -367,7 +189,7 @@ class StreamTable:
             if self._flusher is not None and self._flusher is not threading.current_thread():
                 self._flusher.join(timeout=5)
             self._engine.close()
-            _OPEN_TABLES.discard(self)
+            _lifecycle.untrack(self)
 
     def __enter__(self) -> StreamTable:
         return self
@@ -379,53 +201,6 @@ class StreamTable:
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-    def _check_writable(self) -> None:
-        if self.closed or (not self._writable and not self.read_only):
-            raise ValueError(f"table {self.name!r} is closed")
-        if self.read_only:
-            raise PermissionError(
-                f"table {self.name!r} was opened read-only; use open_table(..., read_only=False)"
-            )
-
-    def _flush_loop(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self.flush_interval)
-            self._wake.clear()
-            if self._stop.is_set():
-                break  # close() writes the rest itself
-            started, backlog = time.monotonic(), self._rows.backlog
-            for stream in (self._rows, self._annotations):
-                try:
-                    stream.write()
-                except Exception as error:  # keep the rows in memory; retry next interval
-                    self.write_errors += 1
-                    key = type(error).__name__
-                    if key not in self._write_warned:
-                        self._write_warned.add(key)
-                        warnings.warn(
-                            f"weave_nb: writing table {self.name!r} to {stream.uri} failed "
-                            f"({error}); {stream.backlog} rows stay in memory and writing "
-                            "is retried",
-                            RuntimeWarning,
-                            stacklevel=1,
-                        )
-            self._adapt_backlog_limit(backlog, time.monotonic() - started)
-            self._drained.set()
-
-    def _adapt_backlog_limit(self, rows: int, seconds: float) -> None:
-        """Backlog limit: half of what the flusher commits in one interval at its recent rate.
-
-        Half, because a crash loses the backlog plus the batch being committed
-        (at most as large): together about one interval. Capped, so memory
-        stays bounded (~200 MB of small rows) however fast the disk.
-        """
-        if rows < _MIN_BACKLOG_LIMIT or seconds <= 0:
-            return
-        per_interval = rows / seconds * self.flush_interval
-        self._backlog_limit = int(
-            min(_MAX_BACKLOG_LIMIT, max(_MIN_BACKLOG_LIMIT, per_interval / 2))
-        )
 
     # -- maintenance -----------------------------------------------------------------
 
@@ -614,21 +389,6 @@ class StreamTable:
         """Run DuckDB SQL over the merged view, available as the relation ``t``."""
         return self._read(lambda snap: self._engine.sql(snap, query))
 
-    def trace(self, trace_id: str) -> pd.DataFrame:
-        """Every call of one trace: root first, then depth-first in start order, with ``depth``.
-
-        Only that trace's rows are read (filtered on ``trace_id`` in SQL).
-        """
-        from ..tracing import trace_frame  # tracing builds on the store, not the reverse
-
-        return trace_frame(self, trace_id)
-
-    def session(self, session_id: str) -> pd.DataFrame:
-        """Every call tagged with ``session_id`` (see :func:`weave_nb.session`), in start order."""
-        from ..tracing import session_frame
-
-        return session_frame(self, session_id)
-
     def subscribe(
         self, callback: Callable[[int], None], *, interval: float = 0.25
     ) -> Callable[[], None]:
@@ -640,126 +400,16 @@ class StreamTable:
         """
         return self._subscriptions.add(callback, interval)
 
-    # -- drift and watches (weave_nb.quality, imported on first use) ----------------------
-
-    def drift(
-        self,
-        reference: Any,
-        current: Any = None,
-        columns: Sequence[str] | None = None,
-        **options: Any,
-    ) -> pd.DataFrame:
-        """Compare columns between two windows: one row per column (KS/chi-square, PSI).
-
-        ``reference`` / ``current`` are ``(start, end)`` datetimes over ``_timestamp`` or
-        SQL filters (see ``weave_nb.quality.drift``, which takes ``thresholds=``).
-        """
-        from ..quality import drift
-
-        return drift(self, reference, current, columns, **options)
-
-    def watch(
-        self,
-        condition: Any,
-        callback: Callable[[Any], object],
-        *,
-        every: str | dt.timedelta | float = "1min",
-        window: str | dt.timedelta | float | None = None,
-    ) -> Any:
-        """Call ``callback`` when a SQL condition over the last ``window`` turns true or clears.
-
-        Evaluated every ``every`` in a background thread; returns a handle with ``stop()``
-        (see ``weave_nb.quality.Watch``).
-        """
-        from ..quality import Watch
-
-        return Watch(self, condition, callback, every=every, window=window)
-
-    # -- display ------------------------------------------------------------------------
-
-    def widget(self, **kwargs: Any) -> Any:
-        """A live table widget over this table (see ``weave_nb.widgets.TableWidget``)."""
-        from ..widgets import TableWidget
-
-        return TableWidget(self, **kwargs)
-
-    def chart(self, kind: Any = "volume", **kwargs: Any) -> Any:
-        """A live chart of this table (see ``weave_nb.widgets.Chart``)."""
-        from ..widgets import Chart
-
-        return Chart(self, kind, **kwargs)
-
-    def board(self, **kwargs: Any) -> Any:
-        """A live board seeded from this table's columns (see ``weave_nb.widgets.Board``)."""
-        from ..widgets import Board
-
-        return Board(self, **kwargs)
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget()._repr_mimebundle_(**kwargs)
-
     def __repr__(self) -> str:
         where = self.uri if self.uri is not None else "memory"
         state = "closed" if self.closed else f"{len(self)} rows"
         return f"StreamTable({self.name!r}, {state}, {where})"
 
 
-def _validated(rows: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    if type(rows) is dict or isinstance(rows, Mapping):
-        return [normalize_row(rows)]
-    import dataclasses
-
-    if dataclasses.is_dataclass(rows) and not isinstance(rows, type):
-        return [normalize_row({f.name: getattr(rows, f.name) for f in dataclasses.fields(rows)})]
-    if isinstance(rows, Sequence) and not isinstance(rows, str | bytes):
-        out = []
-        for i, row in enumerate(rows):
-            if not isinstance(row, Mapping):
-                raise TypeError(f"row {i}: expected a mapping, got {type(row).__name__}")
-            try:
-                out.append(normalize_row(row))
-            except (TypeError, ValueError) as error:
-                raise type(error)(f"row {i}: {error}") from None
-        return out
-    raise TypeError(f"log() takes a mapping or a list of mappings, got {type(rows).__name__}")
-
-
-def _reset_fast_keys() -> None:
-    """The redaction settings changed: every key must be checked again once."""
-    for table in _open_tables():
-        table._fast_keys = frozenset()
-
-
-SETTINGS.listeners.append(_reset_fast_keys)
-
-
 def _image_or_none(value: Any) -> Image | None:
     if value is None:
         return None
     return Image.from_png(value["png"], value["width"], value["height"])
-
-
-_ROWS_BASE = pa.schema([("_timestamp", TIMESTAMP_TYPE), ("_client_id", pa.string())])
-_ANNOTATIONS_BASE = pa.schema(
-    [
-        ("_timestamp", TIMESTAMP_TYPE),
-        ("_client_id", pa.string()),
-        ("_fields", pa.list_(pa.string())),
-    ]
-)
-
-
-def _refuse_legacy(location: Location) -> None:
-    """A table in the pre-release segment layout is not read (no release wrote it)."""
-    local = location.local
-    legacy = local is not None and (local / LEGACY_MARKER).exists()
-    if legacy and local is not None and not (local / ROWS / "_delta_log").exists():
-        raise ValueError(
-            f"{local} holds a table in weave_nb's pre-release segment layout (format 1), "
-            "which this version does not read. Its files are plain Parquet: re-log them "
-            f"into a new table, e.g. wnb.StreamTable('new').log(pandas.read_parquet("
-            f"'{local / ROWS}').to_dict('records'))"
-        )
 
 
 def open_table(
@@ -783,8 +433,8 @@ def open_table(
     if root is None and looks_like_path:
         location = resolve(text, storage_options)
     else:
-        location = _location(_check_name(text), root, storage_options)
-    _refuse_legacy(location)
+        location = table_location(check_name(text), root, storage_options)
+    refuse_legacy(location)
     table = StreamTable._open(location, read_only=True, flush_interval=flush_interval)
     if table._rows.index.version < 0:
         table.close()
@@ -795,37 +445,9 @@ def open_table(
     return StreamTable._open(location, read_only=False, flush_interval=flush_interval)
 
 
-_OPEN_TABLES: weakref.WeakSet[StreamTable] = weakref.WeakSet()
-
-
-def _open_tables() -> Iterator[StreamTable]:
-    return iter(list(_OPEN_TABLES))
-
-
-@atexit.register
-def _flush_at_exit() -> None:
-    for table in _open_tables():
-        try:
-            table.close()
-        except Exception as error:  # report, and keep closing the others
-            warnings.warn(f"weave_nb: could not flush {table!r} at exit: {error}", stacklevel=1)
-
-
-def _flush_open_tables() -> None:
-    """Make every open table's accepted rows durable (signal handlers, forked children's exit)."""
-    for table in _open_tables():
-        if table.location is not None and not table.read_only and not table.closed:
-            try:
-                table.flush()
-            except Exception as error:  # report, and keep flushing the others
-                warnings.warn(f"weave_nb: could not flush {table!r}: {error}", stacklevel=1)
-
-
-def _after_fork_in_child() -> None:
-    for table in _open_tables():
-        table._after_fork()
-    _lifecycle.after_fork_in_child(_flush_open_tables)
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)
-_lifecycle.set_flush(_flush_open_tables)
+SETTINGS.listeners.append(lambda: forget_fast_keys(_lifecycle.open_tables()))
+# Registered once every store module is imported, after their own hooks: a forked
+# child's tables restart once delta-rs handles are reset, and at exit the tables
+# are closed (atexit runs last-registered first) before background decoding stops.
+os.register_at_fork(after_in_child=_lifecycle.after_fork_in_child)
+atexit.register(_lifecycle.close_at_exit)
