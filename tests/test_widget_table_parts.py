@@ -81,6 +81,9 @@ def test_describe_columns_leads_monitor_tables_with_the_call_summary() -> None:
         "start_time",
         "trace_id",
     ]
+    # The kernel tells the browser which column marks failed rows; no other column has a role.
+    assert [c["name"] for c in describe_columns(monitor) if "role" in c] == ["exception"]
+    assert describe_columns(monitor)[5]["role"] == "error"
     # Without every monitor column, the schema's order stands.
     plain = pa.schema([(n, pa.string()) for n in ("output", "name", "status")])
     assert [c["name"] for c in describe_columns(plain)] == ["output", "name", "status"]

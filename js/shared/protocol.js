@@ -16,8 +16,9 @@ export const PROTOCOL_VERSION = 1;
  * @typedef {string | number} RowId  A row's `_id` as it travels in JSON.
  * @typedef {"number" | "time" | "text" | "bool" | "image" | "nested" | "binary" | "other"} ColumnKind
  *   How a column is formatted, from its Arrow type (weave_nb/widgets/_arrow.py).
- * @typedef {{ name: string, kind: ColumnKind, type: string }} ColumnInfo
- *   One column as the kernel describes it (`type` is the Arrow type as text).
+ * @typedef {{ name: string, kind: ColumnKind, type: string, role?: "error" }} ColumnInfo
+ *   One column as the kernel describes it (`type` is the Arrow type as text); `role: "error"`
+ *   marks the column whose set values mark failed rows (a monitor table's `exception`).
  */
 
 // ---- synced traits the views read ---------------------------------------------------
@@ -160,8 +161,13 @@ const sortKey = check(`[text, "asc" or "desc"]`, (v) => Array.isArray(v) && v.le
 /** @type {readonly ColumnKind[]} */
 const COLUMN_KINDS = ["number", "time", "text", "bool", "image", "nested", "binary", "other"];
 const columnInfo = check(
-  "a column {name, kind, type}",
-  (v) => isRecord(v) && text.test(v.name) && COLUMN_KINDS.some((kind) => kind === v.kind) && text.test(v.type),
+  'a column {name, kind, type, role?: "error"}',
+  (v) =>
+    isRecord(v) &&
+    text.test(v.name) &&
+    COLUMN_KINDS.some((kind) => kind === v.kind) &&
+    text.test(v.type) &&
+    (!("role" in v) || v.role === "error"),
 );
 const tickQuery = check("a query {sort, filter}", (v) => isRecord(v) && listOf(sortKey).test(v.sort) && text.test(v.filter));
 

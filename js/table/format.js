@@ -161,22 +161,31 @@ export function describeException(value) {
   return { summary, full };
 }
 
+// Tables the kernel marks no error column in (rows logged by hand, with their own
+// conventions) are judged by these common names; a monitor table's error column
+// comes from the kernel (`role: "error"`), never from a name written here.
 /** Column names whose non-empty value marks a row as failed. */
 const ERROR_COLUMNS = ["error", "exception", "_error", "_exception", "traceback"];
 /** Column names whose value, when it is one of ERROR_STATUSES, marks a row as failed. */
 const STATUS_COLUMNS = ["status", "level", "_status"];
 const ERROR_STATUSES = new Set(["error", "failed", "failure", "exception", "critical"]);
 
+/** @param {unknown} v */
+const isSet = (v) => v !== null && v !== undefined && v !== "" && v !== false;
+
 /**
- * Whether a row records an error: a non-empty error/exception column, or a
- * status/level column saying so.
+ * Whether a row records an error: a value in a column the kernel gave
+ * `role: "error"`; without such a column, a non-empty error/exception column,
+ * or a status/level column saying so.
  * @param {Record<string, unknown>} row
+ * @param {ReadonlyArray<{ name: string, role?: string }>} [columns]  the kernel's column descriptions.
  * @returns {boolean}
  */
-export function isErrorRow(row) {
+export function isErrorRow(row, columns = []) {
+  const marked = columns.filter((c) => c.role === "error");
+  if (marked.length) return marked.some((c) => isSet(row[c.name]));
   for (const name of ERROR_COLUMNS) {
-    const v = row[name];
-    if (v !== null && v !== undefined && v !== "" && v !== false) return true;
+    if (isSet(row[name])) return true;
   }
   for (const name of STATUS_COLUMNS) {
     const v = row[name];

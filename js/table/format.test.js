@@ -114,6 +114,12 @@ describe("isErrorRow", () => {
     expect(isErrorRow({ exception: { type: "KeyError" } })).toBe(true);
     expect(isErrorRow({ status: "ERROR" })).toBe(true);
   });
+  it("judges by the column the kernel marks, when it marks one", () => {
+    const columns = [{ name: "exception", role: "error" }, { name: "status" }];
+    expect(isErrorRow({ exception: { type: "KeyError" }, status: "success" }, columns)).toBe(true);
+    expect(isErrorRow({ exception: null, status: "failed" }, columns)).toBe(false);
+    expect(isErrorRow({ exception: null, error: "boom" }, columns)).toBe(false);
+  });
   it("does not flag healthy rows", () => {
     expect(isErrorRow({ error: null, status: "ok" })).toBe(false);
     expect(isErrorRow({ error: "" })).toBe(false);

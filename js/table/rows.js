@@ -50,7 +50,7 @@ export class Thumbnails {
  */
 export function rowElement(row, columns, thumbnails, feedback) {
   const el = h("div", {
-    class: `wnb-row${isErrorRow(row) ? " wnb-error" : ""}`,
+    class: `wnb-row${isErrorRow(row, columns) ? " wnb-error" : ""}`,
     role: "row",
     "data-row-id": String(row._id),
   });

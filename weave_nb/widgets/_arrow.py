@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from PIL import Image as PILImage
 
+from ..monitor.schema import EXCEPTION, INPUTS, LATENCY_MS, NAME, OUTPUT, STATUS, is_monitor_schema
 from ..store import is_image_type
 from .protocol import ColumnInfo, ColumnKind
 
@@ -35,8 +36,8 @@ THUMBNAIL_PX = 96
 
 _LEADING = ("_id", "_timestamp")
 _TRAILING = ("_client_id",)
-_MONITOR_FIRST = ("name", "status", "latency_ms", "exception", "inputs", "output")
-"""Columns of every ``@monitor`` row (see ``weave_nb.monitor``), in the order shown."""
+_MONITOR_FIRST = (NAME, STATUS, LATENCY_MS, EXCEPTION, INPUTS, OUTPUT)
+"""What tells a monitored call's story at a glance, in the order shown."""
 
 
 def column_kind(type_: pa.DataType) -> ColumnKind:
@@ -74,17 +75,23 @@ def describe_columns(schema: pa.Schema) -> list[ColumnInfo]:
     comes first and the bookkeeping (times, trace links) after the payload; and
     image columns lead the data, since a picture tells a row's story fastest —
     with them, images inside a struct column (``inputs.image`` of a monitored
-    call), shown as columns of their own (:func:`nested_images`).
+    call), shown as columns of their own (:func:`nested_images`). A monitor
+    table's ``exception`` column has ``role: "error"``: the browser marks the rows
+    where it is set as failed.
     """
     names = schema.names
     data = [n for n in names if n not in _LEADING and n not in _TRAILING]
-    if all(n in names for n in _MONITOR_FIRST):
-        data = [*_MONITOR_FIRST, *(n for n in data if n not in _MONITOR_FIRST)]
+    monitored = is_monitor_schema(schema)
+    if monitored:
+        first = [n for n in _MONITOR_FIRST if n in names]
+        data = [*first, *(n for n in data if n not in first)]
     images = [n for n in data if is_image_type(schema.field(n).type)]
     data = [*images, *(n for n in data if n not in images)]
     order = [n for n in _LEADING if n in names] + data + [n for n in _TRAILING if n in names]
     nested = nested_images(schema)
     columns = [_info(n, schema.field(n).type) for n in order]
+    if monitored and EXCEPTION in names:
+        columns[order.index(EXCEPTION)]["role"] = "error"
     at = len([n for n in _LEADING if n in names]) + len(images)
     columns[at:at] = [
         _info(name, schema.field(parent).type.field(child).type)
