@@ -56,7 +56,7 @@ import types
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple, NotRequired, TypedDict, Union, cast, final
+from typing import Any, Literal, NamedTuple, TypedDict, Union, cast, final
 
 __all__ = [
     "MESSAGE_SHAPES",
@@ -129,14 +129,17 @@ ColumnKind = Literal["number", "time", "text", "bool", "image", "nested", "binar
 """How the browser formats a column (see ``_arrow.column_kind``)."""
 
 
-class ColumnInfo(TypedDict):
-    """One column as the browser shows it: in the ``columns`` trait and a ``span`` reply."""
-
+class _ColumnFields(TypedDict):
     name: str
     kind: ColumnKind
     type: str
     """The Arrow type, as text."""
-    role: NotRequired[Literal["error"]]
+
+
+class ColumnInfo(_ColumnFields, total=False):
+    """One column as the browser shows it: in the ``columns`` trait and a ``span`` reply."""
+
+    role: Literal["error"]
     """``"error"``: a value in this column (not null) marks its row as failed — the
     ``exception`` column of a monitor table (see ``weave_nb.monitor.schema``); absent
     on every other column."""
