@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from weave_nb.monitor.schema import ERROR, LATENCY_MS, STATUS
 from weave_nb.query import literal, quote_ident
 
 if TYPE_CHECKING:
@@ -39,10 +40,10 @@ def monitor_stats(
     exists. The error rate is toned "bad" above ``error_alert``.
     """
     names = table.schema.names
-    status, latency = quote_ident("status"), quote_ident("latency_ms")
+    status, latency = quote_ident(STATUS), quote_ident(LATENCY_MS)
     parts = [
         "count(*)",
-        f"avg(CASE WHEN {status} = 'error' THEN 1.0 ELSE 0.0 END)",
+        f"avg(CASE WHEN {status} = {literal(ERROR)} THEN 1.0 ELSE 0.0 END)",
         f"quantile_cont({latency}, 0.5)",
         f"quantile_cont({latency}, 0.95)",
     ]
