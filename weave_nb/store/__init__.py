@@ -3,8 +3,9 @@
 from ._aggregate import STATS
 from ._convert import rows_to_columns, struct_column
 from ._image import IMAGE_TYPE, Image, is_image_type
+from ._location import StorageError
 from ._normalize import PLAIN_TYPES
-from ._table import StorageError, StreamTable, open_table
+from ._table import StreamTable, open_table
 
 __all__ = [
     "IMAGE_TYPE",

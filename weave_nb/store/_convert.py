@@ -228,7 +228,7 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Image):
         value = value.to_cell()
     if isinstance(value, dict):
-        if value.keys() == IMAGE_KEYS:
+        if value.keys() == _IMAGE_KEYS:
             return {
                 "png_base64": base64.b64encode(value["png"]).decode("ascii"),
                 "width": value["width"],
@@ -251,4 +251,4 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-IMAGE_KEYS = frozenset(IMAGE_TYPE.field(i).name for i in range(IMAGE_TYPE.num_fields))
+_IMAGE_KEYS = frozenset(IMAGE_TYPE.field(i).name for i in range(IMAGE_TYPE.num_fields))

@@ -27,6 +27,7 @@ __all__ = [
     "create",
     "delete_rows",
     "evolve",
+    "file_stats",
     "load",
     "vacuum",
 ]

@@ -43,7 +43,7 @@ from ._location import Location
 from ._segments import Segment, SegmentIndex
 from ._writer import SegmentWriter
 
-__all__ = ["STAMP", "TIMESTAMP_TYPE", "Builder", "Stream", "StreamSnapshot"]
+__all__ = ["STAMP", "Builder", "Stream", "StreamSnapshot"]
 
 STAMP = ""
 """Key of a pending row's log time (ns); ``log()`` refuses an empty column name."""

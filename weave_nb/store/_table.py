@@ -51,7 +51,7 @@ from ._writing import TableWriter, forget_fast_keys
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["StorageError", "StreamTable", "open_table"]
+__all__ = ["StreamTable", "open_table"]
 
 _REFRESH_SECONDS = 0.2
 _T = TypeVar("_T")

@@ -29,7 +29,7 @@ from ._snapshot import Snapshot
 __all__ = ["SortSpec", "WindowReader"]
 
 SortSpec = Sequence[tuple[str, Literal["asc", "desc"]]]
-Sort = list[tuple[str, Literal["asc", "desc"]]]
+_Sort = list[tuple[str, Literal["asc", "desc"]]]
 
 _TOP_RANKS = 10_000
 """Sorted windows ending within this rank are found by ``WindowReader._top``; deeper ones
@@ -88,7 +88,7 @@ class WindowReader:
     def _rank(
         self,
         snap: Snapshot,
-        sort: Sort,
+        sort: _Sort,
         base: np.ndarray[Any, Any] | None,
         offset: int,
         limit: int,
@@ -102,7 +102,7 @@ class WindowReader:
         return stable_order(pa.table(keys), sort)[offset : offset + limit]
 
     def _top(
-        self, snap: Snapshot, sort: Sort, offset: int, limit: int
+        self, snap: Snapshot, sort: _Sort, offset: int, limit: int
     ) -> np.ndarray[Any, Any] | None:
         """Positions of the ranks ``[offset, offset + limit)`` of a window near the top
         of a one-key sort, found by DuckDB without reading the key column whole;
