@@ -13,12 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from weave_nb.query import literal, quote_ident
+from weave_nb.query import SqlTable, literal, quote_ident
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from weave_nb.store import StreamTable
 
 __all__ = ["DEPTH", "depth_first", "session_frame", "trace_frame", "trace_rows"]
 
@@ -72,7 +70,7 @@ def depth_first(
     return order, depth
 
 
-def trace_rows(table: StreamTable, trace_id: str, columns: Sequence[str] | None = None) -> pa.Table:
+def trace_rows(table: SqlTable, trace_id: str, columns: Sequence[str] | None = None) -> pa.Table:
     """The rows of one trace as Arrow, in tree order, with a ``depth`` column.
 
     ``columns`` limits what is read (``_id``, ``parent_id`` and ``start_time``
@@ -97,12 +95,12 @@ def trace_rows(table: StreamTable, trace_id: str, columns: Sequence[str] | None 
     return ordered.append_column(DEPTH, pa.array(depth, pa.int32()))
 
 
-def trace_frame(table: StreamTable, trace_id: str) -> pd.DataFrame:
+def trace_frame(table: SqlTable, trace_id: str) -> pd.DataFrame:
     """Every call of ``trace_id``: root first, then depth-first in start order, with ``depth``."""
     return _frame(trace_rows(table, trace_id))
 
 
-def session_frame(table: StreamTable, session_id: str) -> pd.DataFrame:
+def session_frame(table: SqlTable, session_id: str) -> pd.DataFrame:
     """Every call tagged with ``session_id``, in start order (then log order)."""
     names = table.schema.names
     if "session_id" not in names:
