@@ -17,7 +17,19 @@ from weave_nb.tracing._session import STATE
 
 from ._bind import is_method, make_binder
 from ._columns import CallPayload
-from ._record import CURRENT, IDS, LOGGED, NON_RECORDING, RUNNING, SWITCH, Record
+from ._record import (
+    CURRENT,
+    IDS,
+    KEY,
+    NON_RECORDING,
+    PARENT,
+    RECORD,
+    SWITCH,
+    TRACE,
+    Frame,
+    Record,
+    record_of,
+)
 from ._run import in_session, run_function, runner_for
 from ._sink import CallSink
 from ._values import as_cell
@@ -30,7 +42,6 @@ R = TypeVar("R")
 R2 = TypeVar("R2")
 S = TypeVar("S")
 _MF = TypeVar("_MF", bound="MonitoredFunction[Any, Any]")
-_new_record = object.__new__
 _COUNTER = IDS.counter
 
 
@@ -128,18 +139,13 @@ class MonitoredFunction(Generic[P, R]):
         # values and one append. Inlined (no helper calls): each call level costs
         # as much as the append.
         parent = CURRENT.get()
-        record = _new_record(Record)
-        record._sink = self._sink
-        record._state = RUNNING
-        record._data = None
-        record._key = key = next(_COUNTER)
+        key = next(_COUNTER)
+        frame: Frame
         if parent is None:
-            record._trace = key
-            record._parent = None
+            frame = [key, key, None, self._sink, None]
         else:
-            record._trace = parent._trace
-            record._parent = parent._key
-        token = CURRENT.set(record)
+            frame = [key, parent[TRACE], parent[KEY], self._sink, None]
+        token = CURRENT.set(frame)
         start_ns = time_ns()
         t0 = perf_counter_ns()
         try:
@@ -147,25 +153,25 @@ class MonitoredFunction(Generic[P, R]):
         except BaseException as error:
             elapsed_ns = perf_counter_ns() - t0
             CURRENT.reset(token)
-            record.end(args, kwargs, None, error, start_ns, elapsed_ns)
+            record_of(frame).end(args, kwargs, None, error, start_ns, elapsed_ns)
             raise
         elapsed_ns = perf_counter_ns() - t0
         CURRENT.reset(token)
         if (  # plain values cannot be refused or change later: the flusher builds the row
-            record._data is None
+            frame[RECORD] is None  # else current_record() was asked for: data may have been added
             and type(output) in PLAIN_TYPES
-            and not kwargs
-            and (
+            and (  # unrolled for two arguments: map() and issuperset() cost twice as much
                 (len(args) == 2 and type(args[0]) in PLAIN_TYPES and type(args[1]) in PLAIN_TYPES)
                 or PLAIN_TYPES.issuperset(map(type, args))
             )
+            and (not kwargs or PLAIN_TYPES.issuperset(map(type, kwargs.values())))
         ):
-            record._state = LOGGED
+            frame[RECORD] = False
             write(
                 (
                     key,
-                    record._trace,
-                    record._parent,
+                    frame[TRACE],
+                    frame[PARENT],
                     args,
                     kwargs or None,
                     output,
@@ -175,7 +181,7 @@ class MonitoredFunction(Generic[P, R]):
                 )
             )
         else:
-            record.end(args, kwargs, output, None, start_ns, elapsed_ns)
+            record_of(frame).end(args, kwargs, output, None, start_ns, elapsed_ns)
         return output
 
     def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> R:

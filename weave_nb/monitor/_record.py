@@ -30,16 +30,22 @@ from .schema import SESSION_ID
 __all__ = [
     "CURRENT",
     "IDS",
+    "KEY",
     "LOGGED",
     "NON_RECORDING",
+    "PARENT",
+    "RECORD",
     "RUNNING",
     "SWITCH",
+    "TRACE",
+    "Frame",
     "Record",
     "RecordKey",
     "RecordSink",
     "current_record",
     "id_text",
     "monitoring",
+    "record_of",
 ]
 
 _TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
@@ -175,10 +181,22 @@ class RecordSink(Protocol):
 
 
 RUNNING, _FINISH_REQUESTED, _ENDED, LOGGED = 0, 1, 2, 3
-"""States of a record; the first and the last are set by the monitored function's fast path."""
 
-CURRENT: contextvars.ContextVar[Record | None] = contextvars.ContextVar(
-    "weave_nb_current_record", default=None
+Frame = list[Any]
+"""What :data:`CURRENT` holds while a monitored call runs: ``[key, trace, parent, sink, record]``.
+
+The keys of the call, its trace and its parent (see :data:`RecordKey`), its
+:class:`RecordSink`, and its :class:`Record` — on the fast path of
+``MonitoredFunction.__call__`` ``None`` until :func:`current_record` asks for
+one, and ``False`` once the row is written. A list, not a record, because a
+call on that path never needs more: building it costs a third of a record's
+``__init__``.
+"""
+KEY, TRACE, PARENT, SINK, RECORD = range(5)
+"""Positions in a :data:`Frame`."""
+
+CURRENT: contextvars.ContextVar[Frame | None] = contextvars.ContextVar(
+    "weave_nb_current_call", default=None
 )
 
 Call = tuple[tuple[Any, ...], dict[str, Any], Any, "BaseException | None", int, int]
@@ -197,8 +215,6 @@ class Record:
     :meth:`add_data` and :meth:`finish` may be called from any thread afterwards.
     """
 
-    # MonitoredFunction.__call__ fills these slots itself on its fast path (no
-    # __init__ call); ``_call`` is left unset there, as only auto_log=False reads it.
     __slots__ = ("_call", "_data", "_key", "_parent", "_sink", "_state", "_trace")
 
     _key: RecordKey | None
@@ -220,12 +236,27 @@ class Record:
         if parent is None:
             self._trace = self._key
         else:
-            self._trace = parent._trace
-            self._parent = parent._key
+            self._trace = parent[TRACE]
+            self._parent = parent[KEY]
         if STATE.hooked:  # sessions or OpenTelemetry in use: one flag read when not
             self._link(parent)
 
-    def _link(self, parent: Record | None) -> None:
+    @classmethod
+    def of_frame(cls, frame: Frame) -> Record:
+        """The record of a call that ran (or runs) on the fast path, made when asked for."""
+        record = object.__new__(cls)
+        record._sink = frame[SINK]
+        record._data = None
+        record._call = None
+        record._key, record._trace, record._parent = frame[KEY], frame[TRACE], frame[PARENT]
+        record._state = RUNNING if frame[RECORD] is None else LOGGED
+        return record
+
+    def frame(self) -> Frame:
+        """The value of :data:`CURRENT` while this record's call runs."""
+        return [self._key, self._trace, self._parent, self._sink, self]
+
+    def _link(self, parent: Frame | None) -> None:
         """Adopt an enclosing OpenTelemetry span as parent, and the current session."""
         external = STATE.external_parent
         if parent is None and external is not None:
@@ -382,8 +413,20 @@ def current_record() -> Record:
     :class:`threading.Thread` starts with an empty context — submit work with
     ``contextvars.copy_context().run`` to keep the link.
     """
-    record = CURRENT.get()
-    return NON_RECORDING if record is None else record
+    frame = CURRENT.get()
+    if frame is None:
+        return NON_RECORDING
+    record = frame[RECORD]
+    return record if record else record_of(frame)
+
+
+def record_of(frame: Frame) -> Record:
+    """The :class:`Record` of a call's frame, made once if the call has none yet."""
+    with _LOCK:
+        record: Record | None = frame[RECORD] or None
+        if record is None:
+            record = frame[RECORD] = Record.of_frame(frame)
+        return record
 
 
 def _check_data(data: Mapping[str, Any]) -> Mapping[str, Any]:

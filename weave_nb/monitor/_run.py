@@ -42,7 +42,7 @@ Runner = Callable[[Callable[..., Any], Record, tuple[Any, ...], dict[str, Any]],
 def run_function(
     fn: Callable[..., Any], record: Record, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
-    token = CURRENT.set(record)
+    token = CURRENT.set(record.frame())
     start_ns = time_ns()
     t0 = perf_counter_ns()
     try:
@@ -62,7 +62,7 @@ async def run_coroutine(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
 ) -> Any:
-    token = CURRENT.set(record)
+    token = CURRENT.set(record.frame())
     start_ns = time_ns()
     t0 = perf_counter_ns()
     try:
@@ -170,10 +170,11 @@ def _drive_generator(
     inner: Generator[Any, Any, Any],
 ) -> Generator[Any, Any, Any]:
     items, clock = _opened(record, args, kwargs)
+    frame = record.frame()
     sent: Any = None
     thrown: BaseException | None = None
     while True:
-        token = CURRENT.set(record)
+        token = CURRENT.set(frame)
         try:
             item = inner.send(sent) if thrown is None else inner.throw(thrown)
         except StopIteration as stop:
@@ -206,10 +207,11 @@ async def _drive_async_generator(
     inner: AsyncGenerator[Any, Any],
 ) -> AsyncGenerator[Any, Any]:
     items, clock = _opened(record, args, kwargs)
+    frame = record.frame()
     sent: Any = None
     thrown: BaseException | None = None
     while True:
-        token = CURRENT.set(record)
+        token = CURRENT.set(frame)
         try:
             item = await (inner.asend(sent) if thrown is None else inner.athrow(thrown))
         except StopAsyncIteration:
