@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from weave_nb._config import SETTINGS
 from weave_nb._redact import REDACTED, Redactor
@@ -100,8 +101,8 @@ class CallColumns:
             schema.START_TIME: pa.array(start_ns // 1000).cast(schema.TIME_TYPE),
             schema.END_TIME: pa.array((start_ns + elapsed_ns) // 1000).cast(schema.TIME_TYPE),
             schema.LATENCY_MS: pa.array(elapsed_ns / 1e6),
-            schema.TRACE_ID: _id_texts(traces),
-            schema.PARENT_ID: _id_texts(parents),
+            schema.TRACE_ID: _link_texts(traces),
+            schema.PARENT_ID: _id_texts(parents),  # all null at times: a list keeps the null type
         }
         if self._sessions:
             columns[schema.SESSION_ID] = list(map(itemgetter(9), calls))
@@ -114,6 +115,15 @@ def _id_texts(keys: list[RecordKey | None]) -> list[str | None]:
     """The ids of record keys (see :func:`._record.id_text`), for a whole column at once."""
     prefix = IDS.prefix
     return [prefix + str(key) if type(key) is int else key for key in keys]  # type: ignore[misc]
+
+
+def _link_texts(keys: list[RecordKey | None]) -> pa.Array | list[str | None]:
+    """:func:`_id_texts` as an Arrow string array (~2x faster), for a column never all null."""
+    try:  # counter values (and nulls) only, the usual case
+        numbers = pa.array(keys, type=pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):  # ids of OpenTelemetry spans too
+        return _id_texts(keys)
+    return pc.binary_join_element_wise(IDS.prefix, numbers.cast(pa.string()), "")
 
 
 def _redacted_columns(fields: dict[str, list[Any]], redactor: Redactor) -> dict[str, list[Any]]:
