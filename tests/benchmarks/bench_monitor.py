@@ -23,13 +23,19 @@ Variants:
   store.log-flat  the same row with only plain scalars (no nested dict, no datetimes): the
                 store's fast path, showing what the nested ``inputs`` and timestamps cost
   store flush   per row, the background conversion and write of the monitor's rows
+
+Then the parts of the monitor's caller path that a list-append decorator does not
+pay (or pays less of), each timed alone in the same run, per call: what stands
+between the caller path and 2x the floor.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextvars
 import datetime as dt
 import functools
+import itertools
 import os
 import statistics
 import tempfile
@@ -148,6 +154,55 @@ def log_flat_row(table: StreamTable, a: int, b: float) -> None:
     )
 
 
+class Passthrough:
+    """An object whose ``__call__`` only calls the function: what calling an instance costs."""
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        self.fn = fn
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(*args, **kwargs)
+
+
+def caller_parts(table: StreamTable) -> dict[str, Callable[[int, float], Any]]:
+    """Each part of the monitor's caller path alone, as a call of the same shape as ``add``."""
+    current: contextvars.ContextVar[Any] = contextvars.ContextVar("bench", default=None)
+    counter = itertools.count()
+    plain = frozenset({int, float, str, bool, type(None), bytes})
+    write = table.deferred_writer(lambda payloads: {"x": [0] * len(payloads)})
+
+    def context_variable(a: int, b: float) -> None:
+        current.reset(current.set(a))
+
+    def clocks(a: int, b: float) -> None:  # the floor reads 2 clocks, the monitor 3
+        time.time_ns(), time.perf_counter_ns(), time.perf_counter_ns()
+
+    def frame(a: int, b: float) -> None:
+        key = next(counter)
+        parent = current.get()
+        _ = [key, key, parent, table, None]
+
+    def type_check(a: int, b: float) -> bool:
+        args = (a, b)
+        return type(a + b) in plain and type(args[0]) in plain and type(args[1]) in plain
+
+    def store_write(a: int, b: float) -> None:
+        write((1, 1, None, (a, b), None, a + b, None, 0, 0))
+
+    def closure(*args: Any, **kwargs: Any) -> Any:
+        return add(*args, **kwargs)
+
+    return {
+        "instance call": Passthrough(add),
+        "closure call": closure,
+        "ContextVar set+reset": context_variable,
+        "3 clock reads": clocks,
+        "frame (list+id)": frame,
+        "plain-type check": type_check,
+        "store write()": store_write,
+    }
+
+
 def time_per_call(call: Callable[[int, float], Any], calls: int) -> tuple[float, float]:
     """Wall-clock and calling-thread CPU seconds per call over one batch."""
     start, cpu = time.perf_counter(), time.thread_time()
@@ -166,6 +221,7 @@ def main() -> None:
         table = StreamTable("bench_monitor", root=root)
         store_table = StreamTable("bench_store_log", root=root)
         flat_table = StreamTable("bench_store_log_flat", root=root)
+        parts_table = StreamTable("bench_parts", root=root)
         appended, sink = list_append(add)
         variants: dict[str, Callable[[int, float], Any]] = {"bare": add, "list-append": appended}
         # Background work a variant leaves behind (span export, Arrow conversion and
@@ -181,6 +237,9 @@ def main() -> None:
         settle["store.log"] = store_table.flush
         variants["store.log-flat"] = functools.partial(log_flat_row, flat_table)
         settle["store.log-flat"] = flat_table.flush
+        parts = caller_parts(parts_table)
+        variants.update(parts)
+        settle["store write()"] = parts_table.flush
 
         for name, call in variants.items():  # warm up
             time_per_call(call, 500)
@@ -204,6 +263,7 @@ def main() -> None:
         table.close()
         store_table.close()
         flat_table.close()
+        parts_table.close()
 
     wall_medians = {
         name: statistics.median(w for w, _ in values) * 1e6 for name, values in samples.items()
@@ -212,12 +272,18 @@ def main() -> None:
         name: statistics.median(c for _, c in values) * 1e6 for name, values in samples.items()
     }
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
-    print(f"{'variant':<15} {'µs/call':>9} {'overhead µs':>12} {'cpu µs/call':>12}")
+    print(f"{'variant':<20} {'µs/call':>9} {'overhead µs':>12} {'cpu µs/call':>12}")
     for name, median in wall_medians.items():
+        if name in parts:
+            continue
         overhead = (
             f"{median - wall_medians['bare']:12.2f}" if name != "store flush" else " per row, bg."
         )
-        print(f"{name:<15} {median:9.2f} {overhead:>12} {cpu_medians[name]:12.2f}")
+        print(f"{name:<20} {median:9.2f} {overhead:>12} {cpu_medians[name]:12.2f}")
+    print("parts of the caller path, each timed alone as a call like bare's (µs over bare):")
+    for name in parts:
+        extra, cpu_extra = wall_medians[name] - wall_medians["bare"], cpu_medians[name]
+        print(f"  {name:<20} {extra:7.2f} {'':>12} {cpu_extra - cpu_medians['bare']:12.2f}")
     print(f"monitor rows logged: {rows} (expected {options.rounds * options.calls + 500})")
     floor = wall_medians["list-append"]
     caller = wall_medians["monitor"]

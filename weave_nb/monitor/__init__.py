@@ -46,8 +46,9 @@ from __future__ import annotations
 from . import schema
 from ._decorator import monitor
 from ._function import BoundMonitoredFunction, MonitoredFunction
-from ._record import Record, current_record, monitoring
+from ._record import Record, current_record
 from ._sink import MonitorWarning
+from ._switch import monitoring
 from ._values import LOG_ERRORS, storable_variants
 
 __all__ = [

@@ -24,7 +24,6 @@ from ._record import (
     NON_RECORDING,
     PARENT,
     RECORD,
-    SWITCH,
     TRACE,
     Frame,
     Record,
@@ -32,6 +31,7 @@ from ._record import (
 )
 from ._run import in_session, run_function, runner_for
 from ._sink import CallSink
+from ._switch import SWITCH
 from ._values import as_cell
 
 __all__ = ["BoundMonitoredFunction", "MonitoredFunction", "default_table_name"]
