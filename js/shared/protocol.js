@@ -261,8 +261,10 @@ export function parseKernelMessage(content, buffers) {
 
 /**
  * What a view does with a custom message from the kernel: the message when
- * it is the protocol's; a message that breaks it is reported on the console
- * and dropped (a kernel of another version, or a bug on one side).
+ * it is the protocol's, null when it is none of its types. A message that
+ * breaks the protocol (a bug on one side) is reported on the console; when it
+ * answers a request it becomes an error of that request, so that nobody waits
+ * for an answer forever, else it is dropped.
  * @param {unknown} content @param {readonly DataView[]} buffers
  * @returns {KernelMessage | null}
  */
@@ -271,8 +273,11 @@ export function receiveKernelMessage(content, buffers) {
     return parseKernelMessage(content, buffers);
   } catch (error) {
     if (!(error instanceof ProtocolError)) throw error;
-    console.error(`weave_nb: dropped a message from the kernel: ${error.message}`);
-    return null;
+    console.error(`weave_nb: a message from the kernel breaks the protocol: ${error.message}`);
+    const request = isRecord(content) ? content.request : undefined;
+    return typeof request === "number" && Number.isInteger(request)
+      ? { type: "error", request, message: error.message }
+      : null;
   }
 }
 

@@ -93,13 +93,19 @@ describe("the protocol fixture", () => {
 describe("receiving kernel messages", () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it("ignores what is not the protocol's and drops what breaks it", () => {
+  it("ignores what is not the protocol's and reports what breaks it", () => {
     const error = vi.spyOn(console, "error").mockImplementation(() => {});
     expect(receiveKernelMessage({ kind: "anywidget-command" }, [])).toBeNull();
     expect(receiveKernelMessage("text", [])).toBeNull();
     expect(error).not.toHaveBeenCalled();
-    expect(receiveKernelMessage({ type: "rows", request: 1 }, buffers(1))).toBeNull();
-    expect(error).toHaveBeenCalledWith(expect.stringContaining("'rows' message: field 'offset' is missing"));
+    // A broken reply fails its request (its waiter gets an answer); a broken push is dropped.
+    expect(receiveKernelMessage({ type: "rows", request: 1 }, buffers(1))).toEqual({
+      type: "error",
+      request: 1,
+      message: "'rows' message: field 'offset' is missing",
+    });
+    expect(receiveKernelMessage({ type: "tick", total: "many" }, [])).toBeNull();
+    expect(error).toHaveBeenCalledTimes(2);
   });
 
   it("sees a reply and its missing form apart by their fields and buffers", () => {
