@@ -55,8 +55,7 @@ except ImportError as missing:  # pragma: no cover - depends on the environment
 from ._config import SETTINGS
 from ._redact import Redactor
 from .monitor import LOG_ERRORS, MonitorWarning, current_record, schema, storable_variants
-from .tracing._session import SESSION, STATE
-from .tracing._usage import Prices, check_prices, cost_usd
+from .tracing import SESSION, STATE, Prices, check_prices, cost_usd
 
 if TYPE_CHECKING:
     from opentelemetry.context import Context

@@ -13,7 +13,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from weave_nb._redact import Redactor
 from weave_nb.store import PLAIN_TYPES, StreamTable
-from weave_nb.tracing._session import STATE
+from weave_nb.tracing import STATE
 
 from ._bind import is_method, make_binder
 from ._columns import CallPayload

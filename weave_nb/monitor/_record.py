@@ -22,7 +22,7 @@ from typing import Any, Protocol
 # that the hook registered below comes later, and atexit runs hooks last-in
 # first-out, so unfinished records are logged before the store closes its tables.
 import weave_nb.store  # noqa: F401
-from weave_nb.tracing._session import SESSION, STATE
+from weave_nb.tracing import SESSION, STATE
 
 from .schema import SESSION_ID
 

@@ -29,7 +29,7 @@ from collections.abc import AsyncGenerator, Callable, Coroutine, Generator
 from time import perf_counter_ns, time_ns
 from typing import Any
 
-from weave_nb.tracing._session import SESSION, STATE
+from weave_nb.tracing import SESSION, STATE
 
 from . import schema
 from ._record import CURRENT, Record, finish_pending
