@@ -36,7 +36,8 @@ from weave_nb.charts._spec import (
     time_tooltip,
     time_x,
 )
-from weave_nb.query import and_all, column_expr, equals, quote_ident, time_range
+from weave_nb.monitor.schema import ERROR, EXCEPTION, STATUS
+from weave_nb.query import and_all, column_expr, equals, literal, quote_ident, time_range
 
 if TYPE_CHECKING:
     from weave_nb.store import StreamTable
@@ -432,12 +433,13 @@ def _time_axis_of(data: pa.Table | None) -> TimeAxis:
 
 
 def _default_error(names: Sequence[str]) -> str:
-    if "status" in names:
-        return f"{quote_ident('status')} = 'error'"
-    if "exception" in names:
-        return f"{quote_ident('exception')} IS NOT NULL"
+    """Which rows are errors, by the monitor row's columns (any table that has them)."""
+    if STATUS in names:
+        return f"{quote_ident(STATUS)} = {literal(ERROR)}"
+    if EXCEPTION in names:
+        return f"{quote_ident(EXCEPTION)} IS NOT NULL"
     raise ValueError(
-        "error_rate needs a 'status' or 'exception' column; "
+        f"error_rate needs a {STATUS!r} or {EXCEPTION!r} column; "
         "pass error=<SQL boolean expression> to say which rows are errors"
     )
 
