@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import threading
 import time
@@ -65,12 +64,15 @@ def test_updates_are_rate_limited_while_a_loop_logs(
 
     logger = threading.Thread(target=log_forever)
     logger.start()
-    time.sleep(3.0)
-    stop.set()
-    logger.join()
-    assert len(updates) >= 2, "the chart did not follow the logging loop"
-    gaps = [b - a for a, b in itertools.pairwise(updates)]
-    assert min(gaps) >= 1 / MAX_UPDATES_PER_SECOND * 0.9
+    try:
+        wait_for(lambda: len(updates) >= 7, timeout=30)
+    finally:
+        stop.set()
+        logger.join()
+    # Pushes start at least 1/MAX apart, but each sets `data` after its query, whose
+    # time varies under load: judge the spread of many updates, not single gaps.
+    first, last = updates[0], updates[6]
+    assert last - first >= 6 / MAX_UPDATES_PER_SECOND * 0.8, updates
 
 
 def test_a_failing_query_is_shown_and_recovers(table: StreamTable, charts: list[Chart]) -> None:
