@@ -1,7 +1,7 @@
 // The kernel <-> browser protocol of weave_nb widgets, browser side: every
 // custom message of the table, chart and board widgets, typed and checked on
 // arrival, and the decoding of the Arrow IPC windows rows travel in.
-// The Python twin, which describes each message, is weave_nb/widgets/protocol.py;
+// The Python twin, which describes each message, is weave_nb/widgets/protocol/;
 // both sides check the examples in tests/fixtures/protocol_messages.json.
 // Change PROTOCOL_VERSION on both sides together.
 import { tableFromIPC } from "@uwdata/flechette";

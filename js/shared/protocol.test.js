@@ -46,7 +46,7 @@ describe("toJsonValue", () => {
   });
 });
 
-// The examples both sides check (tests/test_protocol.py checks them against weave_nb/widgets/protocol.py).
+// The examples both sides check (tests/test_protocol.py checks them against weave_nb/widgets/protocol/).
 const fixture = JSON.parse(readFileSync(new URL("../../tests/fixtures/protocol_messages.json", import.meta.url), "utf-8"));
 const byName = new Map(MESSAGE_SHAPES.map((shape) => [shape.name, shape]));
 /** `n` stand-in buffers, as a message arrives with them. */

@@ -1,7 +1,7 @@
 """Rows as the browser receives them: Arrow IPC windows, column descriptions, thumbnails.
 
 Image cells travel as thumbnails and long cells cut short (``_cells.py``); the
-messages that carry the windows are declared in ``protocol.py``.
+messages that carry the windows are declared in ``protocol/``.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ nested values at any depth, such text and binary and lists longer than
 metadata lists the cut cells under :data:`TRUNCATED_KEY` as JSON
 ``{column: {row index in the window: full size}}`` (characters for text, bytes
 for binary, ``null`` for nested values); the browser asks for one whole cell
-with a ``cell`` request (see ``protocol.py``).
+with a ``cell`` request (see ``protocol/``).
 """
 
 from __future__ import annotations
