@@ -141,6 +141,6 @@ def test_large_trace_outline_is_read_once_per_table_version(table: wnb.StreamTab
     window = decode(buffers[0])
     assert (reply["total"], window.num_rows, reply["index"]) == (1000, 100, 500)
     assert window.column("_id").to_pylist()[0] == "s900"
-    first = widget._traces.outline("T")
-    assert widget._traces.outline("T") is first  # cached while the table is unchanged
+    first = widget._requests.traces.outline("T")
+    assert widget._requests.traces.outline("T") is first  # cached while the table is unchanged
     widget.close()
