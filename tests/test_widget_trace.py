@@ -54,13 +54,14 @@ def test_a_row_opens_its_trace_outline_in_tree_order(
     assert reply["total"] == 4
     outline = decode(buffers[0])
     assert outline.column_names == [
-        "_id", "parent_id", "name", "status", "depth", "offset_ms", "duration_ms",
+        "_id", "parent_id", "name", "status", "depth", "failed", "offset_ms", "duration_ms",
     ]  # fmt: skip
     assert [n.rsplit(".", 1)[-1] for n in outline.column("name").to_pylist()] == [
         "chain", "retrieve", "tool", "tool",
     ]  # fmt: skip
     assert outline.column("depth").to_pylist() == [0, 1, 1, 1]
     assert outline.column("status").to_pylist()[-1] == "error"
+    assert outline.column("failed").to_pylist() == [False, False, False, True]
     offsets = outline.column("offset_ms").to_pylist()
     assert offsets[0] == 0
     assert offsets == sorted(offsets)
@@ -103,6 +104,44 @@ def test_span_details_carry_the_whole_row_with_image_thumbnails(
     image_columns = [c["name"] for c in reply["columns"] if c["kind"] == "image"]
     assert image_columns
     assert decode(buffers[0]).column(image_columns[0])[0].as_py()["png"].startswith(b"\x89PNG")
+    widget.close()
+
+
+@pytest.mark.parametrize(
+    ("statuses", "failed"),
+    [
+        (["error", None, "ERROR"], [True, False, False]),  # only the monitor's error value
+        ([1, 2, 3], [False, False, False]),  # a status that is not text marks nothing
+        (None, [False, False, False]),  # nor does no status at all
+    ],
+)
+def test_the_outline_marks_failed_spans_by_the_monitor_status(
+    table: wnb.StreamTable, statuses: list[object] | None, failed: list[bool]
+) -> None:
+    rows = [
+        {"_id": f"s{i}", "trace_id": "T", "parent_id": None if i == 0 else "s0", "name": f"s{i}"}
+        for i in range(3)
+    ]
+    if statuses is not None:
+        for row, status in zip(rows, statuses, strict=True):
+            row["status"] = status
+    table.log(rows)
+    table.flush()
+    widget = TableWidget(table)
+    sent = attach(widget)
+    _, buffers = ask(widget, sent, type="trace", request=9, trace_id="T", offset=0, limit=10)
+    assert decode(buffers[0]).column("failed").to_pylist() == failed
+    widget.close()
+
+
+def test_span_details_mark_the_monitor_exception_column_as_the_error(
+    traced: tuple[wnb.StreamTable, str, str],
+) -> None:
+    table, _, failing = traced
+    widget = TableWidget(table)
+    sent = attach(widget)
+    reply, _ = ask(widget, sent, type="span", request=12, row_id=failing)
+    assert [c["name"] for c in reply["columns"] if c.get("role") == "error"] == ["exception"]
     widget.close()
 
 

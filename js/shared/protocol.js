@@ -102,7 +102,9 @@ export const PROTOCOL_VERSION = 1;
  *   Reply to `cell` + a one-row Arrow IPC table holding the whole cell.
  * @typedef {{ type: "cell", request: number, column: string, message: string }} CellMissing
  * @typedef {{ type: "trace", request: number, trace_id: string, offset: number, total: number, total_ms: number, version: number, index: number | null }} TraceReply
- *   Reply to `trace` + an Arrow IPC window of the outline; `index` is the asked row's place in it.
+ *   Reply to `trace` + an Arrow IPC window of the outline: `_id, parent_id, name, status, depth,
+ *   failed, offset_ms, duration_ms` in tree order (`failed` is true where the status is the
+ *   monitor's error); `index` is the asked row's place in it.
  * @typedef {{ type: "trace", request: number, message: string }} TraceMissing
  * @typedef {{ type: "span", request: number, columns: ColumnInfo[] }} SpanReply
  *   Reply to `span` + a one-row Arrow IPC table.

@@ -6,7 +6,7 @@
 import { decodeRows, toJsonValue, toRowId } from "../shared/protocol.js";
 import { adoptStyle, h, listen } from "../shared/dom.js";
 import { formatCell } from "./format.js";
-import { axisTicks, barGeometry, blocksFor, blocksToDrop, formatDuration, SPAN_BLOCK } from "./trace_layout.js";
+import { axisTicks, barGeometry, blocksFor, blocksToDrop, detailFields, formatDuration, SPAN_BLOCK } from "./trace_layout.js";
 import { bodyHeight, visibleRange } from "./windows.js";
 import css from "./trace.css";
 
@@ -22,14 +22,6 @@ const SPAN_ROW_HEIGHT = 24;
 /** Outline blocks kept in the browser; farther ones are dropped and asked again if needed. */
 const KEPT_BLOCKS = 6;
 const INDENT_PX = 14;
-/** Fields shown first in a call's details, in this order; the rest follow. */
-const DETAIL_FIRST = [
-  "name", "status", "exception", "latency_ms", "start_time", "session_id", "span_kind", "model",
-  "input_tokens", "output_tokens", "total_tokens", "cost_usd", "inputs", "output", "attributes",
-];
-/** Fields the outline already shows or that only link rows. */
-const DETAIL_SKIP = new Set(["_client_id", "_timestamp", "end_time", "trace_id"]);
-
 export class TracePanel {
   /**
    * @param {Ask} ask
@@ -236,7 +228,7 @@ export class TracePanel {
   /** @param {Row | undefined} span @param {number} index */
   spanElement(span, index) {
     if (!span) return h("div", { class: "wnb-span wnb-loading" }, [h("span", { class: "wnb-skeleton" })]);
-    const failed = span.status === "error";
+    const failed = span.failed === true; // the kernel knows which status is a failure
     const depth = Number(span.depth ?? 0);
     const selected = this.selectedId !== null && String(span._id) === String(this.selectedId);
     const bar = barGeometry(Number(span.offset_ms ?? 0), Number(span.duration_ms ?? 0), this.totalMs);
@@ -329,29 +321,16 @@ export class TracePanel {
   }
 
   /**
-   * The call's fields as label/value pairs: the important ones first, empty ones left out.
+   * The call's fields as label/value pairs (see {@link detailFields}).
    * @param {Row} row @param {ColumnInfo[]} columns
    */
   fields(row, columns) {
-    const byName = new Map(columns.map((c) => [c.name, c]));
-    const names = [
-      ...DETAIL_FIRST.filter((n) => byName.has(n)),
-      ...columns.map((c) => c.name).filter((n) => !DETAIL_FIRST.includes(n) && !DETAIL_SKIP.has(n)),
-    ];
-    /** @type {HTMLElement[]} */
-    const out = [];
-    for (const name of names) {
-      const value = row[name];
-      const column = /** @type {ColumnInfo} */ (byName.get(name));
-      if (value === null || value === undefined) continue;
-      out.push(
-        h("div", { class: `wnb-field${name === "exception" ? " wnb-field-error" : ""}`, "data-field": name }, [
-          h("div", { class: "wnb-field-name" }, name),
-          this.fieldValue(value, column),
-        ]),
-      );
-    }
-    return out;
+    return detailFields(row, columns).map(({ column, value, error }) =>
+      h("div", { class: `wnb-field${error ? " wnb-field-error" : ""}`, "data-field": column.name }, [
+        h("div", { class: "wnb-field-name" }, column.name),
+        this.fieldValue(value, column),
+      ]),
+    );
   }
 
   /** @param {unknown} value @param {ColumnInfo} column */

@@ -1,5 +1,8 @@
 // Pure layout of the trace view: waterfall bars, time-axis ticks, durations,
-// and which blocks of a trace's outline to fetch. No DOM; tested under vitest.
+// which blocks of a trace's outline to fetch, and the order of a call's
+// details. No DOM; tested under vitest.
+
+/** @typedef {import("../shared/protocol.js").ColumnInfo} ColumnInfo */
 
 /** Spans per outline request: the browser holds only the blocks around what it shows. */
 export const SPAN_BLOCK = 100;
@@ -82,4 +85,32 @@ export function blocksToDrop(cached, around, keep) {
   if (cached.length <= keep) return [];
   const byDistance = [...cached].sort((a, b) => Math.abs(a - around) - Math.abs(b - around));
   return byDistance.slice(keep);
+}
+
+/** Fields shown first in a call's details, in this order; the rest follow. */
+const DETAIL_FIRST = [
+  "name", "status", "exception", "latency_ms", "start_time", "session_id", "span_kind", "model",
+  "input_tokens", "output_tokens", "total_tokens", "cost_usd", "inputs", "output", "attributes",
+];
+/** Fields the outline already shows or that only link rows. */
+const DETAIL_SKIP = new Set(["_client_id", "_timestamp", "end_time", "trace_id"]);
+
+/**
+ * A call's details in the order shown: the important fields first, empty ones
+ * left out; `error` marks the column the kernel gave the error role (why the call failed).
+ * @param {Record<string, unknown>} row
+ * @param {ColumnInfo[]} columns  the span reply's columns.
+ * @returns {{ column: ColumnInfo, value: unknown, error: boolean }[]}
+ */
+export function detailFields(row, columns) {
+  const byName = new Map(columns.map((c) => [c.name, c]));
+  const names = [
+    ...DETAIL_FIRST.filter((n) => byName.has(n)),
+    ...columns.map((c) => c.name).filter((n) => !DETAIL_FIRST.includes(n) && !DETAIL_SKIP.has(n)),
+  ];
+  return names.flatMap((name) => {
+    const value = row[name];
+    const column = /** @type {ColumnInfo} */ (byName.get(name));
+    return value === null || value === undefined ? [] : [{ column, value, error: column.role === "error" }];
+  });
 }

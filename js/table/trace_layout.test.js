@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { axisTicks, barGeometry, blocksFor, blocksToDrop, formatDuration } from "./trace_layout.js";
+import { axisTicks, barGeometry, blocksFor, blocksToDrop, detailFields, formatDuration } from "./trace_layout.js";
 
 describe("barGeometry", () => {
   it("places a span by its start and duration on the trace's axis", () => {
@@ -47,5 +47,20 @@ describe("blocksFor / blocksToDrop", () => {
   it("evicts the blocks farthest from the view", () => {
     expect(blocksToDrop([0, 100, 200, 300, 900], 850, 3).sort((a, b) => a - b)).toEqual([0, 100]);
     expect(blocksToDrop([0, 100], 0, 3)).toEqual([]);
+  });
+});
+
+describe("detailFields", () => {
+  /** @param {string} name @param {"error"} [role] */
+  const column = (name, role) => ({ name, kind: /** @type {const} */ ("text"), type: "string", ...(role ? { role } : {}) });
+  it("shows the important fields first, then the rest, without empty or linking ones", () => {
+    const columns = [column("_id"), column("trace_id"), column("prompt"), column("latency_ms"), column("name")];
+    const row = { _id: "a", trace_id: "t", prompt: "hi", latency_ms: 3, name: null };
+    expect(detailFields(row, columns).map((f) => f.column.name)).toEqual(["latency_ms", "_id", "prompt"]);
+  });
+  it("marks the field of the column with the error role, whatever its name", () => {
+    const columns = [column("exception"), column("failure", "error")];
+    const fields = detailFields({ exception: "not this one", failure: "boom" }, columns);
+    expect(fields.map((f) => [f.column.name, f.error])).toEqual([["exception", false], ["failure", true]]);
   });
 });

@@ -84,6 +84,7 @@ def test_clicking_a_row_opens_its_trace_tree_waterfall_and_details(nb: NotebookP
     assert boxes[0]["width"] > boxes[2]["width"] > boxes[3]["width"] > 0  # root spans them all
     assert boxes[1]["x"] < boxes[2]["x"] < boxes[3]["x"]  # steps start one after another
     expect(trace.locator(".wnb-bar-error")).to_have_count(1)
+    expect(trace.locator(".wnb-dot-error")).to_have_count(1)  # the kernel's failed column
     detail = trace.locator('[data-role="span-detail"]')
     expect(detail.locator('[data-field="session_id"]')).to_contain_text("user-42")
     nb.screenshot("trace-chain", widget)
@@ -96,6 +97,7 @@ def test_clicking_a_row_opens_its_trace_tree_waterfall_and_details(nb: NotebookP
     expect(detail.locator('[data-field="model"]')).to_contain_text("gpt-4o")
     spans.nth(3).click()
     expect(detail.locator('[data-field="exception"]')).to_contain_text("ZeroDivisionError")
+    expect(detail.locator(".wnb-field-error")).to_have_attribute("data-field", "exception")
     expect(spans.nth(3)).to_have_attribute("aria-selected", "true")
     nb.screenshot("trace-error-detail", widget)
 

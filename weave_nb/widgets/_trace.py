@@ -1,8 +1,9 @@
 """The kernel side of the table widget's trace view: a trace's outline in windows, one span whole.
 
 Opening a row's trace reads that trace's rows once — only the few columns the
-outline needs (:data:`OUTLINE_COLUMNS`), filtered on ``trace_id`` in SQL — and
-keeps the ordered outline until the table changes; the browser then asks for
+outline needs (:data:`OUTLINE_COLUMNS`, named by ``weave_nb.monitor.schema``),
+filtered on ``trace_id`` in SQL — and keeps the ordered outline until the table
+changes; the browser then asks for
 windows of it as the user scrolls, so a trace of thousands of spans never
 travels whole. The selected span's whole row travels on its own request.
 """
@@ -14,20 +15,25 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..query import quote_ident as quote
+from ..monitor.schema import ERROR, LATENCY_MS, NAME, PARENT_ID, START_TIME, STATUS, TRACE_ID
+from ..query import quote_ident
 from ..tracing import trace_rows
 from ._arrow import sql_value
 
 if TYPE_CHECKING:
     from ..store import StreamTable
 
-__all__ = ["MAX_SPANS_WINDOW", "OUTLINE_COLUMNS", "TraceOutlines"]
+__all__ = ["FAILED", "MAX_SPANS_WINDOW", "OUTLINE_COLUMNS", "TraceOutlines"]
 
 MAX_SPANS_WINDOW = 500
 """Most spans of a trace sent in one reply."""
 
-OUTLINE_COLUMNS = ("_id", "parent_id", "name", "status", "latency_ms", "start_time")
-"""Columns read for a trace's outline (plus ``depth``, ``offset_ms``, ``duration_ms``)."""
+OUTLINE_COLUMNS = ("_id", PARENT_ID, NAME, STATUS, LATENCY_MS, START_TIME)
+"""Columns read for a trace's outline."""
+
+FAILED = "failed"
+"""The outline's boolean column marking the spans whose status is the monitor's
+:data:`~weave_nb.monitor.schema.ERROR`, so the browser need not know status values."""
 
 
 class Outline:
@@ -36,8 +42,9 @@ class Outline:
     def __init__(self, trace_id: str, spans: pa.Table, version: int) -> None:
         self.trace_id = trace_id
         self.version = version
-        starts = spans.column("start_time") if "start_time" in spans.column_names else None
-        latency = spans.column("latency_ms") if "latency_ms" in spans.column_names else None
+        names = spans.column_names
+        starts = spans.column(START_TIME) if START_TIME in names else None
+        latency = spans.column(LATENCY_MS) if LATENCY_MS in names else None
         n = spans.num_rows
         if starts is not None and n and starts.null_count < n:
             first = pc.min(starts)
@@ -47,11 +54,10 @@ class Outline:
         duration = latency if latency is not None else pa.array([None] * n, pa.float64())
         ends = pc.add(offset, pc.fill_null(duration, 0.0))
         self.total_ms = float(pc.max(ends).as_py() or 0.0) if n else 0.0
-        names = [
-            c for c in ("_id", "parent_id", "name", "status", "depth") if c in spans.column_names
-        ]
+        kept = [c for c in ("_id", PARENT_ID, NAME, STATUS, "depth") if c in names]
         self.spans = (
-            spans.select(names)
+            spans.select(kept)
+            .append_column(FAILED, _failed(spans))
             .append_column("offset_ms", offset)
             .append_column("duration_ms", pc.cast(duration, pa.float64()))
         )
@@ -69,6 +75,16 @@ class Outline:
         return self.spans.slice(offset, limit)
 
 
+def _failed(spans: pa.Table) -> pa.ChunkedArray | pa.Array:
+    """Whether each span failed: its status is :data:`ERROR` (never when it has none)."""
+    if STATUS in spans.column_names:
+        try:
+            return pc.fill_null(pc.equal(spans.column(STATUS), ERROR), False)
+        except pa.ArrowNotImplementedError:  # a status column that is not text
+            pass
+    return pa.array([False] * spans.num_rows)
+
+
 class TraceOutlines:
     """Outlines of the traces a widget shows, reread when the table changed."""
 
@@ -78,10 +94,11 @@ class TraceOutlines:
 
     def trace_of(self, row_id: Any) -> str | None:
         """The ``trace_id`` of the row ``row_id`` (``None`` when it has none)."""
-        if "trace_id" not in self._table.schema.names:
+        if TRACE_ID not in self._table.schema.names:
             return None
         found = self._table.sql(
-            f"SELECT {quote('trace_id')} FROM t WHERE {quote('_id')} = {sql_value(row_id)} LIMIT 1"
+            f"SELECT {quote_ident(TRACE_ID)} FROM t"
+            f" WHERE {quote_ident('_id')} = {sql_value(row_id)} LIMIT 1"
         )
         value = found.column(0)[0].as_py() if found.num_rows else None
         return None if value is None else str(value)

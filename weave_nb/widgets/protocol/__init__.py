@@ -25,8 +25,9 @@ Table, kernel → browser
     buffer; ``cell {request, column}`` + a one-row Arrow IPC table holding the
     whole cell, or ``message`` without a buffer; ``trace {request, trace_id,
     offset, total, total_ms, version, index}`` + an Arrow IPC window of the
-    outline (``_id, parent_id, name, status, depth, offset_ms, duration_ms``,
-    tree order; ``index`` is the asked row's place in it), or ``message``;
+    outline (``_id, parent_id, name, status, depth, failed, offset_ms,
+    duration_ms`` in tree order; ``failed`` is true where the status is the
+    monitor's error; ``index`` is the asked row's place in it), or ``message``;
     ``span {request, columns}`` + a one-row Arrow IPC table, or ``message``;
     ``error {request, message}`` (``request`` is null for refused feedback).
 Chart, browser → kernel
