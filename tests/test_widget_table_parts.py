@@ -13,6 +13,7 @@ import pytest
 from PIL import Image as PILImage
 
 import weave_nb as wnb
+from weave_nb.query import literal
 from weave_nb.store import IMAGE_TYPE
 from weave_nb.widgets._arrow import (
     ThumbnailCache,
@@ -132,6 +133,15 @@ def test_sql_value_quotes_ids() -> None:
     for bad in (True, 1.5, None):
         with pytest.raises(TypeError, match="row ids are str or int"):
             sql_value(bad)
+
+
+@pytest.mark.parametrize(
+    "row_id", ["", "plain", "it's", "''", "naïve ✓", "a\nb", 0, -7, 2**63 - 1, 10**30]
+)
+def test_sql_value_is_the_query_literal_of_a_row_id(row_id: str | int) -> None:
+    """The same text as the rule it had of its own before it used ``weave_nb.query.literal``."""
+    own = str(row_id) if isinstance(row_id, int) else "'" + row_id.replace("'", "''") + "'"
+    assert sql_value(row_id) == own == literal(row_id)
 
 
 def test_encode_ipc_round_trips() -> None:

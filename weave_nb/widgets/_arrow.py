@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 from PIL import Image as PILImage
 
 from ..monitor.schema import EXCEPTION, INPUTS, LATENCY_MS, NAME, OUTPUT, STATUS, is_monitor_schema
+from ..query import literal
 from ..store import is_image_type
 from .protocol import ColumnInfo, ColumnKind
 
@@ -143,9 +144,7 @@ def sql_value(value: Any) -> str:
     """A SQL literal for an ``_id`` value (``str`` or ``int``)."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise TypeError(f"row ids are str or int, got {type(value).__name__}")
-    if isinstance(value, int):
-        return str(value)
-    return "'" + value.replace("'", "''") + "'"
+    return literal(value)
 
 
 class ThumbnailCache:
