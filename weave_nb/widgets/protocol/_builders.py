@@ -51,29 +51,33 @@ def rows_reply(
     request: int, *, offset: int, total: int, matched: int, version: int, window: bytes
 ) -> Outgoing:
     """Reply to a ``window`` request with ``window``, Arrow IPC rows from ``offset``."""
-    content: RowsReply = {
-        "type": "rows",
-        "request": request,
-        "offset": offset,
-        "total": total,
-        "matched": matched,
-        "version": version,
-    }
-    return Outgoing(content, [window])
+    return Outgoing(
+        RowsReply(
+            type="rows",
+            request=request,
+            offset=offset,
+            total=total,
+            matched=matched,
+            version=version,
+        ),
+        [window],
+    )
 
 
 def tick(
     *, total: int, version: int, matched: int | None, sort: Sequence[SortKey], filter: str
 ) -> Outgoing:
     """The table changed; ``matched`` counts the rows of ``sort`` and ``filter``."""
-    content: Tick = {
-        "type": "tick",
-        "total": total,
-        "version": version,
-        "matched": matched,
-        "query": {"sort": list(sort), "filter": filter},
-    }
-    return Outgoing(content, [])
+    return Outgoing(
+        Tick(
+            type="tick",
+            total=total,
+            version=version,
+            matched=matched,
+            query={"sort": list(sort), "filter": filter},
+        ),
+        [],
+    )
 
 
 def tail_tick(
@@ -87,55 +91,39 @@ def tail_tick(
     rows: bytes,
 ) -> Outgoing:
     """The table changed, with ``rows`` (Arrow IPC) from ``offset``: the newest of the query."""
-    content: TailTick = {
-        "type": "tick",
-        "total": total,
-        "version": version,
-        "matched": matched,
-        "query": {"sort": list(sort), "filter": filter},
-        "offset": offset,
-    }
-    return Outgoing(content, [rows])
+    return Outgoing(
+        TailTick(
+            type="tick",
+            total=total,
+            version=version,
+            matched=matched,
+            query={"sort": list(sort), "filter": filter},
+            offset=offset,
+        ),
+        [rows],
+    )
 
 
 def image_reply(request: int, *, column: str, width: int, height: int, png: bytes) -> Outgoing:
     """Reply to an ``image`` request with the full-size ``png``."""
-    content: ImageReply = {
-        "type": "image",
-        "request": request,
-        "column": column,
-        "width": width,
-        "height": height,
-    }
-    return Outgoing(content, [png])
+    return Outgoing(
+        ImageReply(type="image", request=request, column=column, width=width, height=height), [png]
+    )
 
 
 def image_missing(request: int, *, column: str, message: str) -> Outgoing:
     """Reply to an ``image`` request that found no image."""
-    content: ImageMissing = {
-        "type": "image",
-        "request": request,
-        "column": column,
-        "message": message,
-    }
-    return Outgoing(content, [])
+    return Outgoing(ImageMissing(type="image", request=request, column=column, message=message), [])
 
 
 def cell_reply(request: int, *, column: str, row: bytes) -> Outgoing:
     """Reply to a ``cell`` request with ``row``, a one-row Arrow IPC table."""
-    content: CellReply = {"type": "cell", "request": request, "column": column}
-    return Outgoing(content, [row])
+    return Outgoing(CellReply(type="cell", request=request, column=column), [row])
 
 
 def cell_missing(request: int, *, column: str, message: str) -> Outgoing:
     """Reply to a ``cell`` request that found no row."""
-    content: CellMissing = {
-        "type": "cell",
-        "request": request,
-        "column": column,
-        "message": message,
-    }
-    return Outgoing(content, [])
+    return Outgoing(CellMissing(type="cell", request=request, column=column, message=message), [])
 
 
 def trace_reply(
@@ -150,38 +138,36 @@ def trace_reply(
     spans: bytes,
 ) -> Outgoing:
     """Reply to a ``trace`` request with ``spans``, Arrow IPC outline rows from ``offset``."""
-    content: TraceReply = {
-        "type": "trace",
-        "request": request,
-        "trace_id": trace_id,
-        "offset": offset,
-        "total": total,
-        "total_ms": total_ms,
-        "version": version,
-        "index": index,
-    }
-    return Outgoing(content, [spans])
+    return Outgoing(
+        TraceReply(
+            type="trace",
+            request=request,
+            trace_id=trace_id,
+            offset=offset,
+            total=total,
+            total_ms=total_ms,
+            version=version,
+            index=index,
+        ),
+        [spans],
+    )
 
 
 def trace_missing(request: int, *, message: str) -> Outgoing:
     """Reply to a ``trace`` request whose row belongs to no trace."""
-    content: TraceMissing = {"type": "trace", "request": request, "message": message}
-    return Outgoing(content, [])
+    return Outgoing(TraceMissing(type="trace", request=request, message=message), [])
 
 
 def span_reply(request: int, *, columns: list[ColumnInfo], row: bytes) -> Outgoing:
     """Reply to a ``span`` request with ``row``, a one-row Arrow IPC table of ``columns``."""
-    content: SpanReply = {"type": "span", "request": request, "columns": columns}
-    return Outgoing(content, [row])
+    return Outgoing(SpanReply(type="span", request=request, columns=columns), [row])
 
 
 def span_missing(request: int, *, message: str) -> Outgoing:
     """Reply to a ``span`` request that found no span."""
-    content: SpanMissing = {"type": "span", "request": request, "message": message}
-    return Outgoing(content, [])
+    return Outgoing(SpanMissing(type="span", request=request, message=message), [])
 
 
 def error_reply(request: int | None, message: str) -> Outgoing:
     """A request failed (``request`` is ``None`` for refused feedback)."""
-    content: ErrorReply = {"type": "error", "request": request, "message": message}
-    return Outgoing(content, [])
+    return Outgoing(ErrorReply(type="error", request=request, message=message), [])
