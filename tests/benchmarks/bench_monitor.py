@@ -44,7 +44,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from weave_nb.monitor import monitor
-from weave_nb.store import StreamTable
+from weave_nb.store import Intake, StreamTable, intake_of
 
 NOW = dt.datetime.now(dt.timezone.utc)
 
@@ -103,18 +103,29 @@ def otel_span(
     return wrapper, provider.force_flush
 
 
-def _drop(payload: Any) -> None:
-    return None
-
-
 class NullTable(StreamTable):
-    """An in-memory table that drops rows, to time the monitor without the store."""
+    """An in-memory table that drops rows, to time the monitor without the store.
+
+    Its deferred writer's intake (where the monitor appends) is a list that
+    ``settle`` empties, untimed.
+    """
 
     def log(self, row: Any) -> None:
         return None
 
     def deferred_writer(self, build: Any) -> Callable[[Any], None]:
-        return _drop
+        def drop(payload: Any) -> None:
+            return None
+
+        drop.intake = self.dropped  # type: ignore[attr-defined]
+        return drop
+
+    @functools.cached_property
+    def dropped(self) -> Intake:
+        return Intake([], 0, 1 << 62)
+
+    def settle(self) -> None:
+        self.dropped.pending.clear()
 
 
 def log_monitor_like_row(table: StreamTable, a: int, b: float) -> None:
@@ -169,7 +180,7 @@ def caller_parts(table: StreamTable) -> dict[str, Callable[[int, float], Any]]:
     current: contextvars.ContextVar[Any] = contextvars.ContextVar("bench", default=None)
     counter = itertools.count()
     plain = frozenset({int, float, str, bool, type(None), bytes})
-    write = table.deferred_writer(lambda payloads: {"x": [0] * len(payloads)})
+    intake = intake_of(table.deferred_writer(lambda payloads: {"x": [0] * len(payloads)}))
 
     def context_variable(a: int, b: float) -> None:
         current.reset(current.set(a))
@@ -186,8 +197,10 @@ def caller_parts(table: StreamTable) -> dict[str, Callable[[int, float], Any]]:
         args = (a, b)
         return type(a + b) in plain and type(args[0]) in plain and type(args[1]) in plain
 
-    def store_write(a: int, b: float) -> None:
-        write((1, 1, None, (a, b), None, a + b, None, 0, 0))
+    def store_append(a: int, b: float) -> None:  # what the monitor does with the store's intake
+        pending = intake.pending
+        if len(pending) <= intake.limit:
+            pending.append((0, intake.kind, (1, 1, None, (a, b), None, a + b, None, 0, 0)))
 
     def closure(*args: Any, **kwargs: Any) -> Any:
         return add(*args, **kwargs)
@@ -199,7 +212,7 @@ def caller_parts(table: StreamTable) -> dict[str, Callable[[int, float], Any]]:
         "3 clock reads": clocks,
         "frame (list+id)": frame,
         "plain-type check": type_check,
-        "store write()": store_write,
+        "store append": store_append,
     }
 
 
@@ -232,14 +245,16 @@ def main() -> None:
         if span is not None:
             variants["otel-span"], settle["otel-span"] = span
         variants["monitor"] = monitor(table=table)(add)
-        variants["monitor-only"] = monitor(table=NullTable("null", persist=False))(add)
+        null_table = NullTable("null", persist=False)
+        variants["monitor-only"] = monitor(table=null_table)(add)
+        settle["monitor-only"] = null_table.settle
         variants["store.log"] = functools.partial(log_monitor_like_row, store_table)
         settle["store.log"] = store_table.flush
         variants["store.log-flat"] = functools.partial(log_flat_row, flat_table)
         settle["store.log-flat"] = flat_table.flush
         parts = caller_parts(parts_table)
         variants.update(parts)
-        settle["store write()"] = parts_table.flush
+        settle["store append"] = parts_table.flush
 
         for name, call in variants.items():  # warm up
             time_per_call(call, 500)

@@ -12,11 +12,10 @@ from time import perf_counter_ns, time_ns
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from weave_nb._redact import Redactor
-from weave_nb.store import PLAIN_TYPES, StreamTable
+from weave_nb.store import PLAIN_TYPES, Intake, StreamTable, intake_of
 from weave_nb.tracing import STATE
 
 from ._bind import is_method, make_binder
-from ._columns import CallPayload
 from ._record import (
     CURRENT,
     IDS,
@@ -107,7 +106,8 @@ class MonitoredFunction(Generic[P, R]):
             self._runner = in_session(self._runner, self._sink.session_from)
         self._fast = self._runner is run_function and auto_log
         """Whether calls may take the fast path of :meth:`__call__`."""
-        self._write: Callable[[CallPayload], None] | None = None
+        self._intake: Intake | None = None
+        """The backlog of the table's deferred writer, once a call made it."""
         if inspect.iscoroutinefunction(fn) and inspect.isfunction(fn):
             # Look function-like, so inspect.iscoroutinefunction() (and the frameworks
             # relying on it to decide whether to await) sees an async function.
@@ -129,15 +129,16 @@ class MonitoredFunction(Generic[P, R]):
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Call the function; its row is written as the call ends."""
-        write = self._write
-        if write is None or STATE.hooked or not SWITCH.enabled:
+        intake = self._intake
+        if intake is None or STATE.hooked or not SWITCH.enabled:
             return self._call(args, kwargs)
         # The fast path: a plain function logging plain values, once its table is
         # open. Everything that can wait (ids as text, binding arguments to names,
         # datetimes, redaction, size limits, tokens) is left to the store's flusher;
         # the caller pays for the context variable, the clocks, a type check of the
-        # values and one append. Inlined (no helper calls): each call level costs
-        # as much as the append.
+        # values and one append to the store's backlog (its intake: the writer's
+        # own work, without a call or a clock read; the row's time is the call's
+        # end). Inlined (no helper calls): each call level costs as much as the append.
         parent = CURRENT.get()
         key = next(_COUNTER)
         frame: Frame
@@ -166,22 +167,28 @@ class MonitoredFunction(Generic[P, R]):
             )
             and (not kwargs or PLAIN_TYPES.issuperset(map(type, kwargs.values())))
         ):
-            frame[RECORD] = False
-            write(
-                (
-                    key,
-                    frame[TRACE],
-                    frame[PARENT],
-                    args,
-                    kwargs or None,
-                    output,
-                    None,
-                    start_ns,
-                    elapsed_ns,
+            pending = intake.pending
+            if len(pending) <= intake.limit:  # else full or closed: the slow path waits or warns
+                frame[RECORD] = False
+                pending.append(
+                    (
+                        start_ns + elapsed_ns,
+                        intake.kind,
+                        (
+                            key,
+                            frame[TRACE],
+                            frame[PARENT],
+                            args,
+                            kwargs or None,
+                            output,
+                            None,
+                            start_ns,
+                            elapsed_ns,
+                        ),
+                    )
                 )
-            )
-        else:
-            record_of(frame).end(args, kwargs, output, None, start_ns, elapsed_ns)
+                return output
+        record_of(frame).end(args, kwargs, output, None, start_ns, elapsed_ns)
         return output
 
     def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> R:
@@ -191,8 +198,9 @@ class MonitoredFunction(Generic[P, R]):
         try:
             result: R = self._runner(self.__wrapped__, Record(self._sink), args, kwargs)
         finally:
-            if self._fast:  # the writer exists once a call of plain values was logged
-                self._write = self._sink.ready_writer
+            write = self._sink.ready_writer
+            if self._fast and write is not None:  # once a call of plain values was logged
+                self._intake = intake_of(write)
         return result
 
     def call(self, *args: P.args, **kwargs: P.kwargs) -> tuple[R, Record]:

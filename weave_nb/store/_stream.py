@@ -14,8 +14,12 @@ under the key ``""``, which no accepted row has — or a deferred item
 ``(time_ns, builder, payload)`` that a registered builder turns into columns in
 ``drain``. Neither form costs the garbage collector anything while it waits: a
 dict of plain values and a tuple of plain values are not tracked, whereas a
-``(time, row)`` pair would be, and a long queue of tracked objects makes every
-full collection slower.
+``(time, row)`` pair would be (a tuple holding a dict stays tracked), and a
+long queue of tracked objects makes every full collection slower.
+
+``drain`` converts in runs of at most ``CHUNK_ROWS`` items: a batch of a few
+thousand rows stays in the CPU's cache for the passes that turn it into
+columns, where a batch of a whole interval (hundreds of thousands) does not.
 """
 
 from __future__ import annotations
@@ -47,6 +51,11 @@ __all__ = ["STAMP", "Builder", "Stream", "StreamSnapshot"]
 
 STAMP = ""
 """Key of a pending row's log time (ns); ``log()`` refuses an empty column name."""
+CHUNK_ROWS = 8192
+"""Items converted to Arrow together (see the module docstring)."""
+
+Item = dict[str, Any] | tuple[int, int, Any]
+"""A pending item: a row, or a deferred ``(time_ns, builder, payload)``."""
 
 _STORAGE_ERRORS: tuple[type[BaseException], ...] = (OSError,)
 """Failures of the storage (kept rows are retried); anything else is blamed on the data."""
@@ -83,7 +92,7 @@ class Stream:
         generate_ids: bool,
         writable: bool,
     ) -> None:
-        self.pending: list[dict[str, Any] | tuple[int, int, Any]] = []
+        self.pending: list[Item] = []
         self.index = SegmentIndex(location)
         self._location = location
         self._table_name = table_name
@@ -177,10 +186,13 @@ class Stream:
             self._converting = count
             del self.pending[:count]  # rows appended meanwhile stay for the next drain
         try:
-            if self._builders:
-                tables = [self._run_to_arrow(list(run)) for _, run in groupby(items, _run_kind)]
-            else:
-                tables = [self._rows_to_arrow(items)]  # type: ignore[arg-type]
+            tables = _joined(
+                [
+                    self._run_to_arrow(items[start : min(start + CHUNK_ROWS, run.stop)])
+                    for run in _runs(items)
+                    for start in range(run.start, run.stop, CHUNK_ROWS)
+                ]
+            )
         except BaseException:
             with self.lock:  # never drop accepted rows: put them back in front
                 self.pending[:0] = items
@@ -192,15 +204,17 @@ class Stream:
                 self._unwritten_rows += table.num_rows
             self._converting = 0
 
-    def _run_to_arrow(self, run: list[Any]) -> tuple[pa.Table, int]:
+    def _run_to_arrow(self, run: list[Item]) -> tuple[pa.Table, int]:
         """A run of items of one kind as a table, and its first log time (µs)."""
         if type(run[0]) is dict:
-            return self._rows_to_arrow(run)
-        build = self._builders[run[0][1]]
+            values = rows_to_columns(run)  # type: ignore[arg-type]
+            stamps = np.array(values.pop(STAMP), np.int64)
+            table = self._to_arrow(values, stamps, images=self.may_have_images)
+            return _cut_oversized(table), int(stamps[0]) // 1000
+        stamps = np.fromiter(map(itemgetter(0), run), np.int64, len(run))
         payloads = list(map(itemgetter(2), run))
-        stamps = list(map(itemgetter(0), run))
         try:
-            columns = dict(build(payloads))
+            columns = dict(self._builders[run[0][1]](payloads))  # type: ignore[index]
             if any(len(column) != len(run) for column in columns.values()):
                 raise ValueError(f"built columns of other lengths than {len(run)} items")
         except Exception as error:
@@ -212,13 +226,7 @@ class Stream:
             )
             columns = {"_log_error": [f"{type(error).__name__}: {error}"] * len(run)}
         # Built values were not normalized, so images are looked for in every run.
-        return self._to_arrow(columns, stamps, images=True), stamps[0] // 1000
-
-    def _rows_to_arrow(self, rows: list[dict[str, Any]]) -> tuple[pa.Table, int]:
-        values = rows_to_columns(rows)
-        stamps = values.pop(STAMP)
-        table = self._to_arrow(values, stamps, images=self.may_have_images)
-        return _cut_oversized(table), stamps[0] // 1000
+        return self._to_arrow(columns, stamps, images=True), int(stamps[0]) // 1000
 
     def snapshot(self) -> StreamSnapshot:
         """Everything visible now; converts pending rows first."""
@@ -349,7 +357,9 @@ class Stream:
 
     # -- conversion --------------------------------------------------------
 
-    def _to_arrow(self, values: Mapping[str, Any], stamps: list[int], *, images: bool) -> pa.Table:
+    def _to_arrow(
+        self, values: Mapping[str, Any], stamps: np.ndarray[Any, Any], *, images: bool
+    ) -> pa.Table:
         """Columns (lists or Arrow arrays) plus the automatic ones, as one table."""
         n = len(stamps)
         columns: dict[str, pa.Array] = {}
@@ -358,12 +368,12 @@ class Stream:
             columns[key] = self._ids(values.get(key), n)
         elif key in values:
             columns[key] = column_to_arrow(values[key], images)
-        timestamps = np.asarray(stamps, dtype=np.int64) // 1000
+        timestamps = stamps // 1000
         if "_timestamp" in values:
             columns["_timestamp"] = _user_timestamps(values["_timestamp"], timestamps)
         else:
             columns["_timestamp"] = pa.array(timestamps, type=pa.int64()).cast(TIMESTAMP_TYPE)
-        columns["_client_id"] = pa.array([self._client_id] * n, type=pa.string())
+        columns["_client_id"] = pa.repeat(pa.scalar(self._client_id, pa.string()), n)
         for name, column in values.items():
             if name not in columns:
                 columns[name] = (
@@ -409,6 +419,8 @@ def _cut_oversized(table: pa.Table) -> pa.Table:
         kind = column.type
         if not (pa.types.is_string(kind) or pa.types.is_binary(kind)) or not len(column):
             continue
+        if column.nbytes <= limit:  # no value can be longer than all of them: no kernel
+            continue
         longest = pc.max(pc.binary_length(column)).as_py()
         if longest is not None and longest > limit:
             cut = pa.array([redactor(v) for v in column.to_pylist()], type=kind)
@@ -416,7 +428,36 @@ def _cut_oversized(table: pa.Table) -> pa.Table:
     return table
 
 
-def _run_kind(item: dict[str, Any] | tuple[int, int, Any]) -> int:
+def _joined(tables: list[tuple[pa.Table, int]]) -> list[tuple[pa.Table, int]]:
+    """Consecutive tables of one schema as one (zero-copy): fewer tables for readers."""
+    out = tables[:1]
+    for table, first_us in tables[1:]:
+        last, last_us = out[-1]
+        if table.schema == last.schema:
+            out[-1] = (pa.concat_tables([last, table]), last_us)
+        else:
+            out.append((table, first_us))
+    return out
+
+
+def _runs(items: list[Item]) -> list[range]:
+    """The ranges of ``items`` of one kind each (rows, or one builder's), in order."""
+    rows = list(map(type, items)).count(dict)
+    if rows == len(items):  # the common cases take C loops only
+        return [range(rows)]
+    if not rows:
+        kinds = list(map(itemgetter(1), items))
+        if kinds.count(kinds[0]) == len(kinds):
+            return [range(len(kinds))]
+    runs, start = [], 0
+    for _, group in groupby(items, _run_kind):
+        stop = start + len(list(group))
+        runs.append(range(start, stop))
+        start = stop
+    return runs
+
+
+def _run_kind(item: Item) -> int:
     """Rows are kind -1, deferred items the number of their builder."""
     return -1 if type(item) is dict else item[1]  # type: ignore[index]
 

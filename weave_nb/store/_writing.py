@@ -21,7 +21,7 @@ from ._location import Location, StorageError
 from ._normalize import PLAIN_TYPES, ImageTally, normalize_row
 from ._stream import STAMP, Builder, Stream
 
-__all__ = ["TableWriter", "forget_fast_keys"]
+__all__ = ["Intake", "TableWriter", "forget_fast_keys", "intake_of"]
 
 _CHECKED_KEYS = frozenset({STAMP, "_timestamp", "_client_id"})
 """Keys the fast path of ``log()`` must not accept (they need ``normalize_row``)."""
@@ -29,6 +29,32 @@ _ANNOTATION_RESERVED = frozenset({"_id", "_timestamp", "_client_id", "_target_id
 _MAX_BACKLOG_LIMIT = 500_000
 _MIN_BACKLOG_LIMIT = 20_000
 _now = time.time_ns
+
+
+class Intake:
+    """The backlog behind a deferred writer, for a hot path that appends to it itself.
+
+    While ``len(pending) <= limit`` (there is room and the table is open),
+    ``pending.append((time_ns, kind, payload))`` is what ``write(payload)`` does,
+    without the cost of a call and a clock read (``time_ns`` is the row's
+    ``_timestamp``: the caller's own ``time.time_ns()`` of about now). Otherwise
+    call ``write``: it waits for room, or raises if the table is closed.
+    """
+
+    __slots__ = ("kind", "limit", "pending")
+
+    def __init__(self, pending: list[Any], kind: int, limit: int) -> None:
+        self.pending = pending
+        self.kind = kind
+        self.limit = limit
+        """The backlog limit; -1 once the table refuses rows."""
+
+
+def intake_of(write: Callable[[Any], None]) -> Intake:
+    """The intake of a writer from :meth:`TableWriter.deferred_writer` (of any other
+    callable, one that never has room, so that its callers call it)."""
+    intake = getattr(write, "intake", None)
+    return intake if isinstance(intake, Intake) else Intake([], -1, -1)
 
 
 class TableWriter:
@@ -48,7 +74,9 @@ class TableWriter:
         """Set up the write path (the streams exist); the flusher starts with ``_start_flusher``."""
         self._pending = self._rows.pending
         self._append = self._pending.append
-        self._writable = not self.read_only
+        self._limit_lock = threading.Lock()
+        self._intakes: list[Intake] = []
+        self._accepting = not self.read_only
         # Column names seen in accepted rows (minus the ones needing checks): a
         # row of plain values with only these keys takes log()'s fast path.
         self._fast_keys: frozenset[str] = frozenset()
@@ -57,6 +85,24 @@ class TableWriter:
         self._wake = threading.Event()
         self._drained = threading.Event()
         self._flusher: threading.Thread | None = None
+
+    @property
+    def _writable(self) -> bool:
+        """Whether rows are accepted; closing the table sets it ``False``."""
+        return self._accepting
+
+    @_writable.setter
+    def _writable(self, value: bool) -> None:
+        self._set_backlog_limit(self._backlog_limit, accepting=value)
+
+    def _set_backlog_limit(self, limit: int, accepting: bool | None = None) -> None:
+        # One lock: a limit the flusher adapts must never reopen a closed table's intakes.
+        with self._limit_lock:
+            if accepting is not None:
+                self._accepting = accepting
+            self._backlog_limit = limit
+            for intake in self._intakes:
+                intake.limit = limit if self._accepting else -1
 
     def _after_fork_writing(self) -> None:
         """In a forked child: fresh events, and a flusher of its own unless closed."""
@@ -132,22 +178,32 @@ class TableWriter:
         its own failures: if it raises, rows with only the error text (column
         ``_log_error``) are stored instead, with a warning, so no row is lost.
         Payloads are read later: make them tuples of plain values, which cannot
-        change meanwhile and which the garbage collector does not scan.
+        change meanwhile and which the garbage collector does not scan. A hot
+        path may append to the writer's :class:`Intake` (``intake_of(write)``)
+        instead of calling it.
         """
         self._check_writable()
         kind = self._rows.add_builder(build)
-        append = self._append
-
         pending = self._pending
+        append = pending.append
+        intake = Intake(pending, kind, -1)
+        with self._limit_lock:
+            self._intakes.append(intake)
+        self._set_backlog_limit(self._backlog_limit)
 
         def write(payload: Any) -> None:
-            if not self._writable:
-                self._check_writable()
+            if len(pending) > intake.limit:  # full, or the table is closed
+                self._make_room()
             append((_now(), kind, payload))
-            if len(pending) > self._backlog_limit:
-                self._wait_for_room()
 
+        write.intake = intake  # type: ignore[attr-defined]
         return write
+
+    def _make_room(self) -> None:
+        """Before a deferred write: raise if the table is closed, wait while it is full."""
+        self._check_writable()
+        if len(self._pending) > self._backlog_limit:
+            self._wait_for_room()
 
     def annotate(self, row_id: Any, data: Mapping[str, Any]) -> None:
         """Attach data to the row whose ``_id`` is ``row_id`` (feedback, labels, notes...).
@@ -246,8 +302,8 @@ class TableWriter:
         if rows < _MIN_BACKLOG_LIMIT or seconds <= 0:
             return
         per_interval = rows / seconds * self.flush_interval
-        self._backlog_limit = int(
-            min(_MAX_BACKLOG_LIMIT, max(_MIN_BACKLOG_LIMIT, per_interval / 2))
+        self._set_backlog_limit(
+            int(min(_MAX_BACKLOG_LIMIT, max(_MIN_BACKLOG_LIMIT, per_interval / 2)))
         )
 
 
