@@ -558,6 +558,20 @@ def test_a_closed_table_never_breaks_the_call(tmp_path: Path) -> None:
         assert f(1) == 1
 
 
+def test_a_table_closed_after_fast_calls_never_breaks_the_call(tmp_path: Path) -> None:
+    t = StreamTable("closed_later", root=tmp_path)
+
+    @monitor(table=t)
+    def f(x: int) -> int:
+        return x
+
+    assert [f(1), f(2)] == [1, 2]  # the second takes the fast path
+    t.close()
+    with pytest.warns(MonitorWarning, match="could not log"):
+        assert f(3) == 3
+    assert sorted(open_table("closed_later", root=tmp_path).to_pandas()["output"]) == [1, 2]
+
+
 # -- processes ---------------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pytest
 
 import weave_nb as wnb
+from weave_nb.store import intake_of
 
 
 def test_rows_are_built_later_in_batches_but_stamped_at_the_call(tmp_path: Path) -> None:
@@ -124,6 +125,25 @@ def test_deferred_rows_on_a_read_only_or_closed_table_are_refused(tmp_path: Path
     reader = wnb.open_table("deferred_ro", root=tmp_path)
     with pytest.raises(PermissionError, match="read-only"):
         reader.deferred_writer(lambda payloads: {})
+
+
+def test_an_intake_takes_items_like_its_writer_until_the_table_closes(tmp_path: Path) -> None:
+    table = wnb.StreamTable("intake", root=tmp_path)
+    write = table.deferred_writer(lambda payloads: {"x": list(payloads)})
+    intake = intake_of(write)
+    assert intake.limit > 0
+    assert intake_of(print).limit == -1  # any other callable: never room, so it is called
+    write(1)
+    stamp = time.time_ns()
+    intake.pending.append((stamp, intake.kind, 2))
+    table.flush()
+    got = table.to_arrow().sort_by("x")
+    assert got["x"].to_pylist() == [1, 2]
+    assert got["_timestamp"][1].value == stamp // 1000
+    table.close()
+    assert intake.limit == -1  # a hot path checking len(pending) <= limit stops appending
+    with pytest.raises(ValueError, match="closed"):
+        write(3)
 
 
 def test_waiting_rows_are_not_tracked_by_the_garbage_collector(tmp_path: Path) -> None:

@@ -93,19 +93,22 @@ class TableWriter:
 
     @_writable.setter
     def _writable(self, value: bool) -> None:
-        self._set_backlog_limit(self._backlog_limit, accepting=value)
+        self._set_backlog_limit(accepting=value)
 
-    def _set_backlog_limit(self, limit: int, accepting: bool | None = None) -> None:
+    def _set_backlog_limit(self, limit: int | None = None, accepting: bool | None = None) -> None:
+        """Change the backlog limit or whether rows are accepted, and the intakes' limit."""
         # One lock: a limit the flusher adapts must never reopen a closed table's intakes.
         with self._limit_lock:
             if accepting is not None:
                 self._accepting = accepting
-            self._backlog_limit = limit
+            if limit is not None:
+                self._backlog_limit = limit
             for intake in self._intakes:
-                intake.limit = limit if self._accepting else -1
+                intake.limit = self._backlog_limit if self._accepting else -1
 
     def _after_fork_writing(self) -> None:
-        """In a forked child: fresh events, and a flusher of its own unless closed."""
+        """In a forked child: fresh events and lock, and a flusher of its own unless closed."""
+        self._limit_lock = threading.Lock()  # the parent's flusher may have held it
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._drained = threading.Event()
@@ -189,7 +192,7 @@ class TableWriter:
         intake = Intake(pending, kind, -1)
         with self._limit_lock:
             self._intakes.append(intake)
-        self._set_backlog_limit(self._backlog_limit)
+        self._set_backlog_limit()
 
         def write(payload: Any) -> None:
             if len(pending) > intake.limit:  # full, or the table is closed
