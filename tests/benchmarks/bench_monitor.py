@@ -17,8 +17,9 @@ Variants:
   otel-span     an OpenTelemetry SDK span with the same attributes, BatchSpanProcessor
                 and an exporter that drops spans (needs the ``bench`` extra)
   monitor       ``@monitor`` into a persisted StreamTable (the target: overhead <= 5 µs)
-  monitor-only  ``@monitor`` into a table whose ``log`` and deferred writes do nothing: the
-                monitor's own share
+  monitor-only  ``@monitor`` into a table whose ``log`` does nothing and whose deferred
+                writer's intake is a list emptied between rounds: the monitor's own share
+                (the append to the backlog, all the store asks of the caller, included)
   store.log     one ``StreamTable.log`` of a row like the monitor's: the store's share
   store.log-flat  the same row with only plain scalars (no nested dict, no datetimes): the
                 store's fast path, showing what the nested ``inputs`` and timestamps cost
