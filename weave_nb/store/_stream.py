@@ -430,13 +430,10 @@ def _cut_oversized(table: pa.Table) -> pa.Table:
 
 def _joined(tables: list[tuple[pa.Table, int]]) -> list[tuple[pa.Table, int]]:
     """Consecutive tables of one schema as one (zero-copy): fewer tables for readers."""
-    out = tables[:1]
-    for table, first_us in tables[1:]:
-        last, last_us = out[-1]
-        if table.schema == last.schema:
-            out[-1] = (pa.concat_tables([last, table]), last_us)
-        else:
-            out.append((table, first_us))
+    out = []
+    for _, group in groupby(tables, lambda converted: converted[0].schema):
+        run = list(group)
+        out.append((pa.concat_tables([table for table, _ in run]), run[0][1]))
     return out
 
 
