@@ -30,7 +30,6 @@ import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
@@ -38,8 +37,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .._config import SETTINGS
 from . import _delta
+from ._batch import Item, cut_oversized, joined, runs, user_timestamps, without_empty_columns
 from ._convert import column_to_arrow, rows_to_columns
 from ._delta_worker import call
 from ._layout import TIMESTAMP_TYPE
@@ -53,9 +52,6 @@ STAMP = ""
 """Key of a pending row's log time (ns); ``log()`` refuses an empty column name."""
 CHUNK_ROWS = 8192
 """Items converted to Arrow together (see the module docstring)."""
-
-Item = dict[str, Any] | tuple[int, int, Any]
-"""A pending item: a row, or a deferred ``(time_ns, builder, payload)``."""
 
 _STORAGE_ERRORS: tuple[type[BaseException], ...] = (OSError,)
 """Failures of the storage (kept rows are retried); anything else is blamed on the data."""
@@ -186,10 +182,10 @@ class Stream:
             self._converting = count
             del self.pending[:count]  # rows appended meanwhile stay for the next drain
         try:
-            tables = _joined(
+            tables = joined(
                 [
                     self._run_to_arrow(items[start : min(start + CHUNK_ROWS, run.stop)])
-                    for run in _runs(items)
+                    for run in runs(items)
                     for start in range(run.start, run.stop, CHUNK_ROWS)
                 ]
             )
@@ -210,7 +206,7 @@ class Stream:
             values = rows_to_columns(run)  # type: ignore[arg-type]
             stamps = np.array(values.pop(STAMP), np.int64)
             table = self._to_arrow(values, stamps, images=self.may_have_images)
-            return _cut_oversized(table), int(stamps[0]) // 1000
+            return cut_oversized(table), int(stamps[0]) // 1000
         stamps = np.fromiter(map(itemgetter(0), run), np.int64, len(run))
         payloads = list(map(itemgetter(2), run))
         try:
@@ -287,7 +283,7 @@ class Stream:
         writable = self._writer.writable
 
         def bad_rows(part: pa.Table, start: int) -> list[int]:  # bisect: O(bad · log n) checks
-            if writable(_without_empty_columns(part)):
+            if writable(without_empty_columns(part)):
                 return []
             if part.num_rows == 1:
                 return [start]
@@ -300,7 +296,7 @@ class Stream:
         mask = np.ones(batch.num_rows, dtype=bool)
         mask[bad] = False
         # Columns only the bad rows had values in may be what cannot be written: drop them.
-        kept = _without_empty_columns(batch.filter(pa.array(mask)))
+        kept = without_empty_columns(batch.filter(pa.array(mask)))
         keep = [kept] if kept.num_rows else []
         self.rejected_rows += len(bad)
         warnings.warn(
@@ -370,7 +366,7 @@ class Stream:
             columns[key] = column_to_arrow(values[key], images)
         timestamps = stamps // 1000
         if "_timestamp" in values:
-            columns["_timestamp"] = _user_timestamps(values["_timestamp"], timestamps)
+            columns["_timestamp"] = user_timestamps(values["_timestamp"], timestamps)
         else:
             columns["_timestamp"] = pa.array(timestamps, type=pa.int64()).cast(TIMESTAMP_TYPE)
         columns["_client_id"] = pa.repeat(pa.scalar(self._client_id, pa.string()), n)
@@ -395,79 +391,3 @@ class Stream:
                 self._next_id += 1
             ids.append(value)
         return column_to_arrow(ids, images=False)
-
-
-def _without_empty_columns(table: pa.Table) -> pa.Table:
-    """``table`` without the columns that hold only nulls (they may be what cannot be written)."""
-    names = [
-        n for n, c in zip(table.column_names, table.columns, strict=True) if c.null_count < len(c)
-    ]
-    return table.select(names)
-
-
-def _cut_oversized(table: pa.Table) -> pa.Table:
-    """Top-level text/bytes values over the size limit, cut with their marker.
-
-    ``log()``'s fast path takes plain rows without looking at their sizes; the
-    limit is applied here, on whole columns, where checking costs one kernel.
-    """
-    redactor = SETTINGS.redactor
-    limit = redactor.max_value_bytes
-    if not limit:
-        return table
-    for i, column in enumerate(table.columns):
-        kind = column.type
-        if not (pa.types.is_string(kind) or pa.types.is_binary(kind)) or not len(column):
-            continue
-        if column.nbytes <= limit:  # no value can be longer than all of them: no kernel
-            continue
-        longest = pc.max(pc.binary_length(column)).as_py()
-        if longest is not None and longest > limit:
-            cut = pa.array([redactor(v) for v in column.to_pylist()], type=kind)
-            table = table.set_column(i, table.field(i), cut)
-    return table
-
-
-def _joined(tables: list[tuple[pa.Table, int]]) -> list[tuple[pa.Table, int]]:
-    """Consecutive tables of one schema as one (zero-copy): fewer tables for readers."""
-    out = []
-    for _, group in groupby(tables, lambda converted: converted[0].schema):
-        run = list(group)
-        out.append((pa.concat_tables([table for table, _ in run]), run[0][1]))
-    return out
-
-
-def _runs(items: list[Item]) -> list[range]:
-    """The ranges of ``items`` of one kind each (rows, or one builder's), in order."""
-    rows = list(map(type, items)).count(dict)
-    if rows == len(items):  # the common cases take C loops only
-        return [range(rows)]
-    if not rows:
-        kinds = list(map(itemgetter(1), items))
-        if kinds.count(kinds[0]) == len(kinds):
-            return [range(len(kinds))]
-    runs, start = [], 0
-    for _, group in groupby(items, _run_kind):
-        stop = start + len(list(group))
-        runs.append(range(start, stop))
-        start = stop
-    return runs
-
-
-def _run_kind(item: Item) -> int:
-    """Rows are kind -1, deferred items the number of their builder."""
-    return -1 if type(item) is dict else item[1]  # type: ignore[index]
-
-
-def _user_timestamps(values: list[Any], logged_us: np.ndarray[Any, Any]) -> pa.Array:
-    """``_timestamp`` given by the user (backfill) where present, log time elsewhere."""
-    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-    out = []
-    for value, fallback in zip(values, logged_us.tolist(), strict=True):
-        if value is None:
-            out.append(fallback)
-        else:
-            if value.tzinfo is None:
-                value = value.replace(tzinfo=dt.timezone.utc)
-            out.append((value - epoch) // dt.timedelta(microseconds=1))
-    return pa.array(out, type=pa.int64()).cast(TIMESTAMP_TYPE)
