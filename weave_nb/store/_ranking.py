@@ -56,9 +56,11 @@ def rank_window(
             inside &= values <= hi
         candidates = np.flatnonzero(inside)
         before = int(np.count_nonzero(values < lo))
-    cand_values = values[candidates]
-    order = np.lexsort((candidates, np.isnan(cand_values), cand_values))
-    ranked = candidates[order]
+    if lo == hi or np.isnan(lo):  # the window is one run of ties: already in log order
+        ranked = candidates
+    else:
+        cand_values = values[candidates]
+        ranked = candidates[np.lexsort((candidates, np.isnan(cand_values), cand_values))]
     return ranked[offset - before : stop - before].astype(np.int64)
 
 
