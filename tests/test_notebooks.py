@@ -15,6 +15,17 @@ NAMES = ("quickstart", "monitor_llm", "digits_feedback", "drift")
 
 Executed = tuple[Any, Path]
 
+# Boards grow panels from their ticker's thread (the drift panel once 200 rows are in),
+# which may not have run when the last cell ends: run one refresh of every board, as its
+# ticker would, so the saved widget state is that of the final table. Growing live is
+# tested in test_board_drift.py.
+SETTLE_BOARDS = """\
+import gc
+from weave_nb.widgets import Board
+for board in [o for o in gc.get_objects() if isinstance(o, Board)]:
+    board._refresh_stats()
+"""
+
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Executed]:
@@ -25,6 +36,7 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Execut
         if name not in done:
             workdir = tmp_path_factory.mktemp(name)
             notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)  # type: ignore[no-untyped-call]
+            notebook.cells.append(nbformat.v4.new_code_cell(SETTLE_BOARDS))  # type: ignore[no-untyped-call]
             client = NotebookClient(
                 notebook,
                 kernel_name="python3",
@@ -34,6 +46,7 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Execut
             with pytest.MonkeyPatch.context() as patch:
                 patch.setenv("WEAVE_NB_ROOT", str(workdir / "tables"))
                 client.execute()
+            notebook.cells.pop()  # the settling cell is the harness's, not the notebook's
             done[name] = (notebook, workdir)
         return done[name]
 
