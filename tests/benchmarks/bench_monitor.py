@@ -26,8 +26,9 @@ Variants:
   store flush   per row, the background conversion and write of the monitor's rows
 
 Then the parts of the monitor's caller path that a list-append decorator does not
-pay (or pays less of), each timed alone in the same run, per call: what stands
-between the caller path and 2x the floor.
+pay (or pays less of), each timed alone in Python in the same run, per call: what
+the pure-Python path (``WEAVE_NB_PURE_PYTHON=1``) pays, and the C path
+(``weave_nb._speedups``, the default where it is built) pays a fraction of.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from weave_nb._accel import SPEEDUPS
 from weave_nb.monitor import monitor
 from weave_nb.store import Intake, StreamTable, intake_of
 
@@ -288,6 +290,7 @@ def main() -> None:
         name: statistics.median(c for _, c in values) * 1e6 for name, values in samples.items()
     }
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
+    print(f"fast paths: {'C (weave_nb._speedups)' if SPEEDUPS is not None else 'pure Python'}")
     print(f"{'variant':<20} {'µs/call':>9} {'overhead µs':>12} {'cpu µs/call':>12}")
     for name, median in wall_medians.items():
         if name in parts:

@@ -20,6 +20,7 @@ from pathlib import Path
 import pyarrow as pa
 
 import weave_nb as wnb
+from weave_nb._accel import SPEEDUPS
 
 ROWS = 500_000
 BATCH = 10_000
@@ -83,7 +84,8 @@ def bench_log(root: Path) -> None:
     base, calls, e2e, base_cpu, calls_cpu, e2e_cpu = (
         statistics.median(r[i] for r in results) for i in range(6)
     )
-    print(f"log() single 5-column rows, persisted, {ROWS:,} rows, median of 3")
+    fast = "C (weave_nb._speedups)" if SPEEDUPS is not None else "pure Python"
+    print(f"log() single 5-column rows, persisted, {ROWS:,} rows, median of 3; fast path: {fast}")
     print(f"  {'':<39}   {'wall rows/s':>12}              {'CPU rows/s':>12}")
     for label, rate, rate_cpu in (
         ("baseline append + from_pylist/10k + IPC", base, base_cpu),

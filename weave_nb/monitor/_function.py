@@ -8,26 +8,14 @@ import inspect
 import os
 import re
 from collections.abc import Callable, Mapping
-from time import perf_counter_ns, time_ns
-from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from weave_nb._redact import Redactor
-from weave_nb.store import PLAIN_TYPES, Intake, StreamTable, intake_of
-from weave_nb.tracing import STATE
+from weave_nb.store import StreamTable, intake_of
 
 from ._bind import is_method, make_binder
-from ._record import (
-    CURRENT,
-    IDS,
-    KEY,
-    NON_RECORDING,
-    PARENT,
-    RECORD,
-    TRACE,
-    Frame,
-    Record,
-    record_of,
-)
+from ._call_front import CallFront
+from ._record import NON_RECORDING, Frame, Record, record_of
 from ._run import in_session, run_function, runner_for
 from ._sink import CallSink
 from ._switch import SWITCH
@@ -41,7 +29,6 @@ R = TypeVar("R")
 R2 = TypeVar("R2")
 S = TypeVar("S")
 _MF = TypeVar("_MF", bound="MonitoredFunction[Any, Any]")
-_COUNTER = IDS.counter
 
 
 def default_table_name(fn: Callable[..., Any]) -> str:
@@ -50,7 +37,7 @@ def default_table_name(fn: Callable[..., Any]) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", qualname)[-200:].strip(".") or "function"
 
 
-class MonitoredFunction(Generic[P, R]):
+class MonitoredFunction(CallFront, Generic[P, R]):
     """A function whose calls are logged as rows of :attr:`table`; made by :func:`monitor`.
 
     Calling it calls the wrapped function and returns its result unchanged;
@@ -105,9 +92,7 @@ class MonitoredFunction(Generic[P, R]):
         if session is not None:
             self._runner = in_session(self._runner, self._sink.session_from)
         self._fast = self._runner is run_function and auto_log
-        """Whether calls may take the fast path of :meth:`__call__`."""
-        self._intake: Intake | None = None
-        """The backlog of the table's deferred writer, once a call made it."""
+        """Whether calls may take the fast path of :class:`CallFront` once the table is open."""
         if inspect.iscoroutinefunction(fn) and inspect.isfunction(fn):
             # Look function-like, so inspect.iscoroutinefunction() (and the frameworks
             # relying on it to decide whether to await) sees an async function.
@@ -127,69 +112,11 @@ class MonitoredFunction(Generic[P, R]):
 
     # -- calling -------------------------------------------------------------
 
-    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        """Call the function; its row is written as the call ends."""
-        intake = self._intake
-        if intake is None or STATE.hooked or not SWITCH.enabled:
-            return self._call(args, kwargs)
-        # The fast path: a plain function logging plain values, once its table is
-        # open. Everything that can wait (ids as text, binding arguments to names,
-        # datetimes, redaction, size limits, tokens) is left to the store's flusher;
-        # the caller pays for the context variable, the clocks, a type check of the
-        # values and one append to the store's backlog (its intake: the writer's
-        # own work, without a call or a clock read; the row's time is the call's
-        # end). Inlined (no helper calls): each call level costs as much as the append.
-        parent = CURRENT.get()
-        key = next(_COUNTER)
-        frame: Frame
-        if parent is None:
-            frame = [key, key, None, self._sink, None]
-        else:
-            frame = [key, parent[TRACE], parent[KEY], self._sink, None]
-        token = CURRENT.set(frame)
-        start_ns = time_ns()
-        t0 = perf_counter_ns()
-        try:
-            output = self.__wrapped__(*args, **kwargs)
-        except BaseException as error:
-            elapsed_ns = perf_counter_ns() - t0
-            CURRENT.reset(token)
-            record_of(frame).end(args, kwargs, None, error, start_ns, elapsed_ns)
-            raise
-        elapsed_ns = perf_counter_ns() - t0
-        CURRENT.reset(token)
-        if (  # plain values cannot be refused or change later: the flusher builds the row
-            frame[RECORD] is None  # else current_record() was asked for: data may have been added
-            and type(output) in PLAIN_TYPES
-            and (  # unrolled for two arguments: map() and issuperset() cost twice as much
-                (len(args) == 2 and type(args[0]) in PLAIN_TYPES and type(args[1]) in PLAIN_TYPES)
-                or PLAIN_TYPES.issuperset(map(type, args))
-            )
-            and (not kwargs or PLAIN_TYPES.issuperset(map(type, kwargs.values())))
-        ):
-            pending = intake.pending
-            if len(pending) <= intake.limit:  # else full or closed: the slow path waits or warns
-                frame[RECORD] = False
-                pending.append(
-                    (
-                        start_ns + elapsed_ns,
-                        intake.kind,
-                        (
-                            key,
-                            frame[TRACE],
-                            frame[PARENT],
-                            args,
-                            kwargs or None,
-                            output,
-                            None,
-                            start_ns,
-                            elapsed_ns,
-                        ),
-                    )
-                )
-                return output
-        record_of(frame).end(args, kwargs, output, None, start_ns, elapsed_ns)
-        return output
+    if TYPE_CHECKING:  # the call itself is CallFront's (C when built): typed here
+
+        def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+            """Call the function; its row is written as the call ends."""
+            ...
 
     def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> R:
         """Any call the fast path does not take (the first, sessions, coroutines, ...)."""
@@ -200,8 +127,21 @@ class MonitoredFunction(Generic[P, R]):
         finally:
             write = self._sink.ready_writer
             if self._fast and write is not None:  # once a call of plain values was logged
-                self._intake = intake_of(write)
+                self._arm(self.__wrapped__, self._sink, intake_of(write))
         return result
+
+    def _ended(
+        self,
+        frame: Frame,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        output: Any,
+        error: BaseException | None,
+        start_ns: int,
+        elapsed_ns: int,
+    ) -> None:
+        """A call of the fast path whose row is built now (an error, values that are not plain)."""
+        record_of(frame).end(args, kwargs, output, error, start_ns, elapsed_ns)
 
     def call(self, *args: P.args, **kwargs: P.kwargs) -> tuple[R, Record]:
         """Call the function; return its result and the :class:`Record` of this call.

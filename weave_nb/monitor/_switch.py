@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from types import TracebackType
 
-__all__ = ["SWITCH", "monitoring"]
+from weave_nb._accel import env_flag
 
-_TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+__all__ = ["SWITCH", "monitoring"]
 
 
 class _Switch:
@@ -16,7 +15,7 @@ class _Switch:
     __slots__ = ("enabled",)
 
     def __init__(self) -> None:
-        self.enabled = os.environ.get("WEAVE_NB_DISABLED", "").strip().lower() not in _TRUE_WORDS
+        self.enabled = not env_flag("WEAVE_NB_DISABLED")
 
 
 SWITCH = _Switch()

@@ -14,11 +14,13 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .._accel import SPEEDUPS
 from .._config import SETTINGS
 from ._location import Location, StorageError
-from ._normalize import PLAIN_TYPES, ImageTally, normalize_row
+from ._log_front import LogFront
+from ._normalize import ImageTally, normalize_row
 from ._stream import STAMP, Builder, Stream
 
 __all__ = ["Intake", "TableWriter", "forget_fast_keys", "intake_of"]
@@ -31,7 +33,7 @@ _MIN_BACKLOG_LIMIT = 20_000
 _now = time.time_ns
 
 
-class Intake:
+class PyIntake:
     """The backlog behind a deferred writer, for a hot path that appends to it itself.
 
     While ``len(pending) <= limit`` (there is room and the table is open),
@@ -50,6 +52,14 @@ class Intake:
         """The backlog limit; -1 once the table refuses rows."""
 
 
+if TYPE_CHECKING:
+    Intake = PyIntake
+elif SPEEDUPS is not None:
+    Intake = SPEEDUPS.Intake
+else:
+    Intake = PyIntake
+
+
 def intake_of(write: Callable[[Any], None]) -> Intake:
     """The intake of a writer from :meth:`TableWriter.deferred_writer` (of any other
     callable, one that never has room, so that its callers call it)."""
@@ -57,8 +67,12 @@ def intake_of(write: Callable[[Any], None]) -> Intake:
     return intake if isinstance(intake, Intake) else Intake([], -1, -1)
 
 
-class TableWriter:
-    """Writing to a :class:`StreamTable` (mixed into it): rows, annotations, flushes."""
+class TableWriter(LogFront):
+    """Writing to a :class:`StreamTable` (mixed into it): rows, annotations, flushes.
+
+    ``log()`` itself is :class:`LogFront`'s (C when built): its fast path, then
+    :meth:`_log_checked`.
+    """
 
     name: str
     location: Location | None
@@ -73,7 +87,6 @@ class TableWriter:
     def _start_writing(self) -> None:
         """Set up the write path (the streams exist); the flusher starts with ``_start_flusher``."""
         self._pending = self._rows.pending
-        self._append = self._pending.append
         self._limit_lock = threading.Lock()
         self._intakes: list[Intake] = []
         self._accepting = not self.read_only
@@ -115,27 +128,8 @@ class TableWriter:
         if not self.closed:
             self._start_flusher()
 
-    def log(self, row: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> None:
-        """Append one row (a mapping) or many (a list of mappings).
-
-        Keys are column names; values may be scalars, ``None``, ``str``, ``bytes``,
-        nested dicts and lists, datetimes, numpy scalars and arrays, pandas
-        timestamps, dataclasses, PIL images or :class:`weave_nb.Image`. ``_id`` is
-        kept if given (else generated), ``_timestamp`` is the time of this call.
-        A value that cannot be stored raises ``TypeError``/``ValueError`` here,
-        naming the column and the type; for a list, no row of it is accepted.
-        """
-        if (
-            type(row) is dict
-            and self._fast_keys.issuperset(row)
-            and PLAIN_TYPES.issuperset(map(type, row.values()))
-        ):
-            row = row.copy()
-            row[STAMP] = _now()
-            self._append(row)
-            if len(self._pending) > self._backlog_limit:
-                self._wait_for_room()
-            return
+    def _log_checked(self, row: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> None:
+        """``log()`` of a row its fast path does not take: validated, normalized, redacted."""
         self._check_writable()
         seen = ImageTally.count
         rows = _validated(row)
