@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,7 +25,7 @@ from weave_nb._accel import SPEEDUPS
 from weave_nb.monitor import _switch
 from weave_nb.monitor._call_front import PyCallFront
 from weave_nb.monitor._record import CURRENT, KEY, PARENT, RECORD, SINK, TRACE
-from weave_nb.store._convert import _py_columns_of
+from weave_nb.store._convert import _plain_to_arrow, _py_columns_of
 from weave_nb.store._log_front import PyLogFront
 from weave_nb.store._writing import PyIntake
 from weave_nb.tracing import STATE
@@ -171,6 +172,52 @@ def test_columns_of_agree(rows: list[dict[str, int]]) -> None:
             return "KeyError"
 
     assert outcome(_py_columns_of) == outcome(SPEEDUPS.columns_of)
+
+
+# -- plain_array ---------------------------------------------------------------------
+
+
+PLAIN_LISTS = st.one_of(
+    *(
+        st.lists(st.one_of(st.none(), values), max_size=40)
+        for values in (
+            st.integers(min_value=-(2**63), max_value=2**63 - 1),
+            st.floats(),
+            st.booleans(),
+            st.text(),
+            st.binary(),
+        )
+    ),
+    st.lists(st.one_of(st.none(), st.integers(), st.floats(), st.text(), st.booleans())),
+)
+
+
+@pytest.mark.skipif(SPEEDUPS is None, reason="weave_nb._speedups is not built here")
+@settings(max_examples=400, deadline=None)
+@given(PLAIN_LISTS)
+def test_plain_arrays_are_what_arrow_infers(values: list[Any]) -> None:
+    built = _plain_to_arrow(values)
+    try:
+        inferred = pa.array(values)
+    except (ValueError, TypeError, OverflowError):  # Arrow's errors, UnicodeEncodeError too
+        assert built is None  # what Arrow refuses goes to the conversion rule
+        return
+    if built is None:  # left to Arrow: mixed types, or nothing but None
+        kinds = {type(v) for v in values} - {type(None)}
+        assert len(kinds) != 1
+        return
+    built.validate(full=True)
+    assert built.type == inferred.type
+    assert built.null_count == inferred.null_count
+    assert built.to_pylist() == inferred.to_pylist() or all(  # NaN != NaN
+        a == b or (a != a and b != b)
+        for a, b in zip(built.to_pylist(), inferred.to_pylist(), strict=True)
+    )
+
+
+def test_plain_arrays_leave_what_needs_arrow_to_arrow() -> None:
+    for values in ([2**64], [1, 2.5], [True, 1], ["\ud800"], [None, None], [Opaque()]):
+        assert _plain_to_arrow(values) is None
 
 
 # -- monitored calls ---------------------------------------------------------------

@@ -15,6 +15,8 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
+#include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 /* Positions in a monitor frame, [key, trace, parent, sink, record]: the layout of
@@ -742,6 +744,171 @@ columns_of(PyObject *module, PyObject *args)
     return columns;
 }
 
+/* -- plain_array: a column of one plain type as Arrow buffers ------------------- */
+
+enum { COL_NONE, COL_INT, COL_FLOAT, COL_BOOL, COL_STR, COL_BYTES };
+
+static PyObject *
+new_bytes(Py_ssize_t size, char **data)
+{
+    PyObject *bytes = PyBytes_FromStringAndSize(NULL, size);
+    if (bytes != NULL) {
+        *data = PyBytes_AS_STRING(bytes);
+        memset(*data, 0, (size_t)size);
+    }
+    return bytes;
+}
+
+/* The text of `value` as UTF-8 (str or bytes), or NULL without an error set if it
+ * has none (a lone surrogate: the Python path escapes it). */
+static const char *
+utf8_of(PyObject *value, int kind, Py_ssize_t *size)
+{
+    if (kind == COL_BYTES) {
+        *size = PyBytes_GET_SIZE(value);
+        return PyBytes_AS_STRING(value);
+    }
+    const char *text = PyUnicode_AsUTF8AndSize(value, size);
+    if (text == NULL) {
+        PyErr_Clear();
+    }
+    return text;
+}
+
+static PyObject *
+plain_array(PyObject *module, PyObject *values)
+{
+    if (!PyList_CheckExact(values)) {
+        return PyErr_Format(PyExc_TypeError, "plain_array takes a list");
+    }
+    Py_ssize_t n = PyList_GET_SIZE(values), nulls = 0;
+    int kind = COL_NONE;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *value = PyList_GET_ITEM(values, i);
+        int this;
+        if (value == Py_None) {
+            nulls++;
+            continue;
+        }
+        else if (PyLong_CheckExact(value)) {
+            this = COL_INT;
+        }
+        else if (PyFloat_CheckExact(value)) {
+            this = COL_FLOAT;
+        }
+        else if (PyBool_Check(value)) {
+            this = COL_BOOL;
+        }
+        else if (PyUnicode_CheckExact(value)) {
+            this = COL_STR;
+        }
+        else if (PyBytes_CheckExact(value)) {
+            this = COL_BYTES;
+        }
+        else {
+            Py_RETURN_NONE;
+        }
+        if (kind != this) {
+            if (kind != COL_NONE) {
+                Py_RETURN_NONE; /* a mix: Arrow's inference decides */
+            }
+            kind = this;
+        }
+    }
+    if (kind == COL_NONE) {
+        Py_RETURN_NONE;
+    }
+
+    PyObject *validity = NULL, *data = NULL, *offsets = NULL;
+    char *valid_bits = NULL, *out = NULL;
+    if (nulls) {
+        validity = new_bytes((n + 7) / 8, &valid_bits);
+        if (validity == NULL) {
+            return NULL;
+        }
+    }
+    if (kind == COL_INT || kind == COL_FLOAT || kind == COL_BOOL) {
+        Py_ssize_t width = kind == COL_BOOL ? 0 : 8;
+        data = new_bytes(kind == COL_BOOL ? (n + 7) / 8 : n * width, &out);
+        if (data == NULL) {
+            goto fail;
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *value = PyList_GET_ITEM(values, i);
+            if (value == Py_None) {
+                continue;
+            }
+            if (valid_bits != NULL) {
+                valid_bits[i >> 3] |= (char)(1 << (i & 7));
+            }
+            if (kind == COL_INT) {
+                int overflow;
+                long long number = PyLong_AsLongLongAndOverflow(value, &overflow);
+                if (overflow) { /* past int64: Arrow's inference decides */
+                    Py_XDECREF(validity);
+                    Py_DECREF(data);
+                    Py_RETURN_NONE;
+                }
+                int64_t stored = (int64_t)number;
+                memcpy(out + i * 8, &stored, 8);
+            }
+            else if (kind == COL_FLOAT) {
+                double number = PyFloat_AS_DOUBLE(value);
+                memcpy(out + i * 8, &number, 8);
+            }
+            else if (value == Py_True) {
+                out[i >> 3] |= (char)(1 << (i & 7));
+            }
+        }
+        return Py_BuildValue("(inNN)", kind, nulls, validity != NULL ? validity : Py_NewRef(Py_None),
+                             data);
+    }
+
+    /* str or bytes: offsets (int32) and the bytes of the values one after another */
+    char *offset_bytes;
+    offsets = new_bytes((n + 1) * 4, &offset_bytes);
+    if (offsets == NULL) {
+        goto fail;
+    }
+    int32_t *offset = (int32_t *)offset_bytes;
+    Py_ssize_t total = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *value = PyList_GET_ITEM(values, i);
+        if (value != Py_None) {
+            Py_ssize_t size;
+            if (utf8_of(value, kind, &size) == NULL || size > INT32_MAX - total) {
+                Py_XDECREF(validity);
+                Py_DECREF(offsets);
+                Py_RETURN_NONE;
+            }
+            total += size;
+            if (valid_bits != NULL) {
+                valid_bits[i >> 3] |= (char)(1 << (i & 7));
+            }
+        }
+        offset[i + 1] = (int32_t)total;
+    }
+    data = new_bytes(total, &out);
+    if (data == NULL) {
+        goto fail;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *value = PyList_GET_ITEM(values, i);
+        if (value != Py_None) {
+            Py_ssize_t size;
+            const char *text = utf8_of(value, kind, &size);
+            memcpy(out + offset[i], text, (size_t)size);
+        }
+    }
+    return Py_BuildValue("(inNNN)", kind, nulls,
+                         validity != NULL ? validity : Py_NewRef(Py_None), offsets, data);
+fail:
+    Py_XDECREF(validity);
+    Py_XDECREF(offsets);
+    Py_XDECREF(data);
+    return NULL;
+}
+
 static PyMethodDef module_methods[] = {
     {"set_plain_types", set_plain_types, METH_O,
      "set_plain_types(types)\n--\n\nThe exact types of values the fast paths take as they are."},
@@ -749,6 +916,11 @@ static PyMethodDef module_methods[] = {
      METH_VARARGS | METH_KEYWORDS,
      "configure_calls(current, counter, switch, state, frame_layout)\n--\n\n"
      "The monitor's context variable, key counter, on/off switch and hook state."},
+    {"plain_array", plain_array, METH_O,
+     "plain_array(values)\n--\n\n"
+     "A list of one plain type (int, float, bool, str or bytes) and None as Arrow buffers:\n"
+     "(kind, null_count, validity | None, data) or, for text, (kind, null_count, validity | "
+     "None, offsets, data); None for any other list."},
     {"columns_of", columns_of, METH_VARARGS,
      "columns_of(rows, names)\n--\n\n"
      "The values of `names` in each dict of `rows`, as one list per name; KeyError if a row "
