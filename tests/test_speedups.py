@@ -25,7 +25,8 @@ from weave_nb._accel import SPEEDUPS
 from weave_nb.monitor import _switch
 from weave_nb.monitor._call_front import PyCallFront
 from weave_nb.monitor._record import CURRENT, KEY, PARENT, RECORD, SINK, TRACE
-from weave_nb.store._convert import _plain_to_arrow, _py_columns_of
+from weave_nb.store._batch import _py_runs, numbered_ids
+from weave_nb.store._convert import _plain_to_arrow, _py_columns_of, int64s
 from weave_nb.store._log_front import PyLogFront
 from weave_nb.store._writing import PyIntake
 from weave_nb.tracing import STATE
@@ -218,6 +219,43 @@ def test_plain_arrays_are_what_arrow_infers(values: list[Any]) -> None:
 def test_plain_arrays_leave_what_needs_arrow_to_arrow() -> None:
     for values in ([2**64], [1, 2.5], [True, 1], ["\ud800"], [None, None], [Opaque()]):
         assert _plain_to_arrow(values) is None
+
+
+# -- the flusher's bookkeeping -----------------------------------------------------------
+
+
+ITEMS = st.lists(
+    st.one_of(
+        st.just({"a": 1}),
+        st.tuples(st.integers(), st.integers(min_value=0, max_value=2), st.none()),
+    ),
+    max_size=12,
+)
+
+
+@pytest.mark.skipif(SPEEDUPS is None, reason="weave_nb._speedups is not built here")
+@settings(max_examples=200, deadline=None)
+@given(ITEMS)
+def test_item_runs_agree(items: list[Any]) -> None:
+    assert SPEEDUPS is not None
+    assert SPEEDUPS.item_runs(items) == _py_runs(items)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "start", "n"),
+    [("abc-", 0, 12), ("", 95, 10), ("é-", 2**63 - 3, 3), ("x", 7, 0)],
+)
+def test_numbered_ids_are_the_prefix_and_the_number(prefix: str, start: int, n: int) -> None:
+    ids = numbered_ids(prefix, start, n)
+    ids.validate(full=True)
+    assert ids.type == pa.string()
+    assert ids.to_pylist() == [f"{prefix}{start + i}" for i in range(n)]
+
+
+def test_int64s_of_stamps() -> None:
+    stamps = [time.time_ns() + i for i in range(5)]
+    assert int64s(stamps).tolist() == stamps
+    assert int64s(stamps).dtype == "int64"
 
 
 # -- monitored calls ---------------------------------------------------------------

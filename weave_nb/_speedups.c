@@ -15,6 +15,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
+#include <limits.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -719,6 +720,11 @@ columns_of(PyObject *module, PyObject *args)
             Py_DECREF(columns);
             return PyErr_Format(PyExc_TypeError, "row %zd is not a dict", i);
         }
+        if (PyDict_GET_SIZE(row) != n_names) {
+            Py_DECREF(columns);
+            return PyErr_Format(PyExc_KeyError, "row %zd has %zd keys, not %zd", i,
+                                PyDict_GET_SIZE(row), n_names);
+        }
         /* Rows logged by one line of code hold the same key objects in the same
          * order: read them in order, looking a key up only where that fails. */
         Py_ssize_t pos = 0, j = 0;
@@ -909,6 +915,109 @@ fail:
     return NULL;
 }
 
+/* -- the flusher's bookkeeping --------------------------------------------------- */
+
+/* Kind of a pending item: -1 for a row (a dict), else its builder's number. */
+static int
+item_kind(PyObject *item, Py_ssize_t *kind)
+{
+    if (PyDict_CheckExact(item)) {
+        *kind = -1;
+        return 0;
+    }
+    if (!PyTuple_CheckExact(item) || PyTuple_GET_SIZE(item) != 3) {
+        PyErr_SetString(PyExc_TypeError, "a pending item is a dict or a 3-tuple");
+        return -1;
+    }
+    *kind = PyLong_AsSsize_t(PyTuple_GET_ITEM(item, 1));
+    return (*kind == -1 && PyErr_Occurred()) ? -1 : 0;
+}
+
+static PyObject *
+item_runs(PyObject *module, PyObject *items)
+{
+    if (!PyList_CheckExact(items)) {
+        return PyErr_Format(PyExc_TypeError, "item_runs takes a list");
+    }
+    Py_ssize_t n = PyList_GET_SIZE(items), start = 0, previous = 0;
+    PyObject *runs = PyList_New(0);
+    if (runs == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i <= n; i++) {
+        Py_ssize_t kind = 0;
+        if (i < n && item_kind(PyList_GET_ITEM(items, i), &kind) < 0) {
+            Py_DECREF(runs);
+            return NULL;
+        }
+        if (i == n || (i > 0 && kind != previous)) {
+            if (i > start || n == 0) { /* no items: one empty run, as in Python */
+                PyObject *run = PyObject_CallFunction((PyObject *)&PyRange_Type, "nn", start, i);
+                if (run == NULL || PyList_Append(runs, run) < 0) {
+                    Py_XDECREF(run);
+                    Py_DECREF(runs);
+                    return NULL;
+                }
+                Py_DECREF(run);
+            }
+            start = i;
+        }
+        previous = kind;
+    }
+    return runs;
+}
+
+static PyObject *
+numbered_text(PyObject *module, PyObject *args)
+{
+    const char *prefix;
+    Py_ssize_t prefix_size, n;
+    long long start;
+    if (!PyArg_ParseTuple(args, "s#Ln:numbered_text", &prefix, &prefix_size, &start, &n)) {
+        return NULL;
+    }
+    if (start < 0 || n < 0 || (n > 0 && start > LLONG_MAX - (n - 1))) {
+        return PyErr_Format(PyExc_ValueError, "numbers must be from 0 to 2**63 - 1");
+    }
+    Py_ssize_t widest = prefix_size + 20;
+    if (n > 0 && widest > INT32_MAX / n) {
+        return PyErr_Format(PyExc_OverflowError, "too much text for one string array");
+    }
+    char *offset_bytes, *out;
+    PyObject *offsets = new_bytes((n + 1) * 4, &offset_bytes);
+    if (offsets == NULL) {
+        return NULL;
+    }
+    PyObject *data = PyBytes_FromStringAndSize(NULL, n * widest);
+    if (data == NULL) {
+        Py_DECREF(offsets);
+        return NULL;
+    }
+    out = PyBytes_AS_STRING(data);
+    int32_t *offset = (int32_t *)offset_bytes;
+    Py_ssize_t at = 0;
+    char digits[24];
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned long long number = (unsigned long long)(start + i);
+        int count = 0;
+        do {
+            digits[count++] = (char)('0' + number % 10);
+            number /= 10;
+        } while (number);
+        memcpy(out + at, prefix, (size_t)prefix_size);
+        at += prefix_size;
+        while (count) {
+            out[at++] = digits[--count];
+        }
+        offset[i + 1] = (int32_t)at;
+    }
+    if (_PyBytes_Resize(&data, at) < 0) {
+        Py_DECREF(offsets);
+        return NULL;
+    }
+    return Py_BuildValue("(NN)", offsets, data);
+}
+
 static PyMethodDef module_methods[] = {
     {"set_plain_types", set_plain_types, METH_O,
      "set_plain_types(types)\n--\n\nThe exact types of values the fast paths take as they are."},
@@ -921,10 +1030,16 @@ static PyMethodDef module_methods[] = {
      "A list of one plain type (int, float, bool, str or bytes) and None as Arrow buffers:\n"
      "(kind, null_count, validity | None, data) or, for text, (kind, null_count, validity | "
      "None, offsets, data); None for any other list."},
+    {"item_runs", item_runs, METH_O,
+     "item_runs(items)\n--\n\n"
+     "The ranges of `items` (pending rows and deferred items) of one kind each, in order."},
+    {"numbered_text", numbered_text, METH_VARARGS,
+     "numbered_text(prefix, start, n)\n--\n\n"
+     "The strings prefix + str(start + i) for i < n as Arrow buffers: (offsets, data)."},
     {"columns_of", columns_of, METH_VARARGS,
      "columns_of(rows, names)\n--\n\n"
-     "The values of `names` in each dict of `rows`, as one list per name; KeyError if a row "
-     "lacks one."},
+     "The values of `names` in each dict of `rows`, as one list per name; KeyError unless "
+     "every row has exactly these keys."},
     {NULL},
 };
 

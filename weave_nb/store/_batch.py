@@ -15,10 +15,19 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .._accel import SPEEDUPS
 from .._config import SETTINGS
 from ._layout import TIMESTAMP_TYPE
 
-__all__ = ["Item", "cut_oversized", "joined", "runs", "user_timestamps", "without_empty_columns"]
+__all__ = [
+    "Item",
+    "cut_oversized",
+    "joined",
+    "numbered_ids",
+    "runs",
+    "user_timestamps",
+    "without_empty_columns",
+]
 
 Item = dict[str, Any] | tuple[int, int, Any]
 """A pending item: a row, or a deferred ``(time_ns, builder, payload)``."""
@@ -64,8 +73,26 @@ def joined(tables: list[tuple[pa.Table, int]]) -> list[tuple[pa.Table, int]]:
     return out
 
 
+def numbered_ids(prefix: str, start: int, n: int) -> pa.Array:
+    """The strings ``prefix + str(start + i)`` for ``i < n``, as one Arrow string array."""
+    if SPEEDUPS is not None:
+        offsets, data = SPEEDUPS.numbered_text(prefix, start, n)
+        return pa.Array.from_buffers(
+            pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+        )
+    numbers = pa.array(np.arange(start, start + n, dtype=np.int64)).cast(pa.string())
+    return pc.binary_join_element_wise(prefix, numbers, "")
+
+
 def runs(items: list[Item]) -> list[range]:
     """The ranges of ``items`` of one kind each (rows, or one builder's), in order."""
+    if SPEEDUPS is not None:
+        ranges: list[range] = SPEEDUPS.item_runs(items)
+        return ranges
+    return _py_runs(items)
+
+
+def _py_runs(items: list[Item]) -> list[range]:
     rows = list(map(type, items)).count(dict)
     if rows == len(items):  # the common cases take C loops only
         return [range(rows)]

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from operator import itemgetter
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from .._accel import SPEEDUPS
@@ -27,6 +28,7 @@ from ._normalize import DECIMAL_TYPE, PLAIN_TYPES
 __all__ = [
     "column_to_arrow",
     "escape_surrogates",
+    "int64s",
     "rows_to_columns",
     "struct_column",
     "to_text",
@@ -68,6 +70,14 @@ def _plain_to_arrow(values: list[Any]) -> pa.Array | None:
         [None if b is None else pa.py_buffer(b) for b in buffers],
         null_count=null_count,
     )
+
+
+def int64s(values: list[int]) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """Integers (no ``None``) as an int64 array."""
+    built = SPEEDUPS.plain_array(values) if SPEEDUPS is not None else None
+    if built is not None and built[0] == 1 and built[1] == 0:
+        return np.frombuffer(built[-1], np.int64)
+    return np.array(values, np.int64)
 
 
 def _column_to_arrow(values: list[Any], images: bool) -> pa.Array:
@@ -145,11 +155,10 @@ def rows_to_columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
     which is what a producer logging one kind of row does.
     """
     first = list(rows[0])
-    if sum(map(len, rows)) == len(first) * len(rows):
-        try:
-            return _storable_names(dict(zip(first, _columns_of(rows, first), strict=True)))
-        except KeyError:
-            pass
+    try:
+        return _storable_names(dict(zip(first, _columns_of(rows, first), strict=True)))
+    except KeyError:
+        pass
     keys: dict[str, None] = {}
     for row in rows:
         keys.update(dict.fromkeys(row))
@@ -157,7 +166,10 @@ def rows_to_columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
 
 
 def _py_columns_of(rows: list[dict[str, Any]], names: list[str]) -> list[list[Any]]:
-    """The values of ``names`` in each row, one list per name; ``KeyError`` if a row lacks one."""
+    """The values of ``names`` in each row, one list per name; ``KeyError`` unless every
+    row has exactly these keys."""
+    if sum(map(len, rows)) != len(names) * len(rows):
+        raise KeyError("rows of other keys")
     return [list(map(itemgetter(name), rows)) for name in names]
 
 

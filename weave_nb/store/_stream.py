@@ -35,11 +35,18 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from . import _delta
-from ._batch import Item, cut_oversized, joined, runs, user_timestamps, without_empty_columns
-from ._convert import column_to_arrow, rows_to_columns
+from ._batch import (
+    Item,
+    cut_oversized,
+    joined,
+    numbered_ids,
+    runs,
+    user_timestamps,
+    without_empty_columns,
+)
+from ._convert import column_to_arrow, int64s, rows_to_columns
 from ._delta_worker import call
 from ._layout import TIMESTAMP_TYPE
 from ._location import Location
@@ -204,7 +211,7 @@ class Stream:
         """A run of items of one kind as a table, and its first log time (µs)."""
         if type(run[0]) is dict:
             values = rows_to_columns(run)  # type: ignore[arg-type]
-            stamps = np.array(values.pop(STAMP), np.int64)
+            stamps = int64s(values.pop(STAMP))
             table = self._to_arrow(values, stamps, images=self.may_have_images)
             return cut_oversized(table), int(stamps[0]) // 1000
         stamps = np.fromiter(map(itemgetter(0), run), np.int64, len(run))
@@ -382,8 +389,7 @@ class Stream:
         prefix, start = f"{self._client_id}-", self._next_id
         if given is None or given.count(None) == n:
             self._next_id += n
-            numbers = pa.array(np.arange(start, start + n, dtype=np.int64)).cast(pa.string())
-            return pc.binary_join_element_wise(prefix, numbers, "")
+            return numbered_ids(prefix, start, n)
         ids: list[Any] = []
         for value in given:
             if value is None:
