@@ -117,6 +117,7 @@ class Stream:
         self._unwritten_rows = 0
         self._converting = 0
         self._client_id = client_id
+        self._client_column: pa.Array | None = None
         self._next_id = 0
         location = self._location
         self._writer = (
@@ -376,13 +377,24 @@ class Stream:
             columns["_timestamp"] = user_timestamps(values["_timestamp"], timestamps)
         else:
             columns["_timestamp"] = pa.array(timestamps, type=pa.int64()).cast(TIMESTAMP_TYPE)
-        columns["_client_id"] = pa.repeat(pa.scalar(self._client_id, pa.string()), n)
+        columns["_client_id"] = self._client_ids(n)
         for name, column in values.items():
             if name not in columns:
                 columns[name] = (
                     column if isinstance(column, pa.Array) else column_to_arrow(column, images)
                 )
         return pa.table(columns)
+
+    def _client_ids(self, n: int) -> pa.Array:
+        """The ``_client_id`` column of ``n`` rows: this writer's id, repeated.
+
+        Arrays are immutable, so the one of the usual batch size is made once.
+        """
+        column = self._client_column
+        if column is None or len(column) < n:  # _reset clears it with the client id
+            column = pa.repeat(pa.scalar(self._client_id, pa.string()), max(n, CHUNK_ROWS))
+            self._client_column = column
+        return column.slice(0, n)
 
     def _ids(self, given: list[Any] | None, n: int) -> pa.Array:
         """User ids where given, else ``<client_id>-<n>``: unique across writers and runs."""
