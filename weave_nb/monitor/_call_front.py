@@ -21,7 +21,7 @@ from weave_nb._accel import SPEEDUPS
 from weave_nb.store import PLAIN_TYPES, Intake
 from weave_nb.tracing import STATE
 
-from ._record import CURRENT, IDS, KEY, PARENT, RECORD, SINK, TRACE, Frame, RecordSink
+from ._record import CURRENT, IDS, KEY, PARENT, RECORD, SINK, TRACE, Call, Frame, RecordSink
 from ._switch import SWITCH
 
 __all__ = ["CallFront", "PyCallFront"]
@@ -34,6 +34,10 @@ class PyCallFront:
 
     _intake: Intake | None = None
     """The backlog of the table's deferred writer, once :meth:`_arm` was called."""
+    _call: Callable[[tuple[Any, ...], dict[str, Any]], Any]
+    """The subclass's path for any call this one does not take."""
+    _ended: Callable[[Frame, *Call], None]
+    """The subclass's end of a call whose row is built now: ``(frame, *call)``."""
 
     def _arm(self, wrapped: Callable[..., Any], sink: RecordSink, intake: Intake) -> None:
         """Let calls take the fast path: call ``wrapped``, append rows to ``intake``."""
@@ -97,21 +101,6 @@ class PyCallFront:
                 return output
         self._ended(frame, args, kwargs, output, None, start_ns, elapsed_ns)
         return output
-
-    def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        raise NotImplementedError
-
-    def _ended(
-        self,
-        frame: Frame,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        output: Any,
-        error: BaseException | None,
-        start_ns: int,
-        elapsed_ns: int,
-    ) -> None:
-        raise NotImplementedError
 
 
 if TYPE_CHECKING:

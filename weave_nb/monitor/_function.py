@@ -15,11 +15,14 @@ from weave_nb.store import StreamTable, intake_of
 
 from ._bind import is_method, make_binder
 from ._call_front import CallFront
-from ._record import NON_RECORDING, Frame, Record, record_of
+from ._record import NON_RECORDING, Call, Frame, Record, record_of
 from ._run import in_session, run_function, runner_for
 from ._sink import CallSink
 from ._switch import SWITCH
 from ._values import as_cell
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing's own from Python 3.11
 
 __all__ = ["BoundMonitoredFunction", "MonitoredFunction", "default_table_name"]
 
@@ -130,18 +133,9 @@ class MonitoredFunction(CallFront, Generic[P, R]):
                 self._arm(self.__wrapped__, self._sink, intake_of(write))
         return result
 
-    def _ended(
-        self,
-        frame: Frame,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        output: Any,
-        error: BaseException | None,
-        start_ns: int,
-        elapsed_ns: int,
-    ) -> None:
+    def _ended(self, frame: Frame, *call: Unpack[Call]) -> None:
         """A call of the fast path whose row is built now (an error, values that are not plain)."""
-        record_of(frame).end(args, kwargs, output, error, start_ns, elapsed_ns)
+        record_of(frame).end(*call)
 
     def call(self, *args: P.args, **kwargs: P.kwargs) -> tuple[R, Record]:
         """Call the function; return its result and the :class:`Record` of this call.

@@ -8,6 +8,7 @@ refused or change later. Every other row goes to ``_log_checked``.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .._accel import SPEEDUPS
@@ -25,6 +26,10 @@ class PyLogFront:
     _pending: list[Any]
     _fast_keys: frozenset[str]
     _backlog_limit: int
+    _log_checked: Callable[[Any], None]
+    """The subclass's path for rows this one does not take."""
+    _wait_for_room: Callable[[], None]
+    """The subclass's backpressure, once the backlog passes ``_backlog_limit``."""
 
     def log(self, row: Any) -> None:
         """Append one row (a mapping) or many (a list of mappings).
@@ -48,12 +53,6 @@ class PyLogFront:
                 self._wait_for_room()
             return
         self._log_checked(row)
-
-    def _log_checked(self, row: Any) -> None:
-        raise NotImplementedError
-
-    def _wait_for_room(self) -> None:
-        raise NotImplementedError
 
 
 if TYPE_CHECKING:
