@@ -427,6 +427,23 @@ def test_the_switch_and_hooks_send_calls_to_the_slow_path(
 
 
 @pytest.mark.parametrize(("front", "intake"), FRONT_PAIRS, ids=PAIR_IDS)
+def test_arming_again_during_a_call_is_safe(front: type, intake: type) -> None:
+    first_pending: list[Any] = []
+    harness = call_harness(front, intake, lambda a: a)
+
+    def rearms(a: int) -> int:  # drops the only references to the call's intake and function
+        harness._arm(lambda a: a, harness.sink, intake([], 8, 100))
+        return a
+
+    harness._arm(rearms, harness.sink, intake(first_pending, 7, 100))
+    del rearms
+    assert harness(5) == 5
+    assert [payload[5] for _, _, payload in first_pending] == [5]  # the call's own intake
+    assert harness(6) == 6
+    assert [payload[5] for _, _, payload in harness._intake.pending] == [6]
+
+
+@pytest.mark.parametrize(("front", "intake"), FRONT_PAIRS, ids=PAIR_IDS)
 def test_calls_keep_no_references_behind(front: type, intake: type) -> None:
     value, result = 10**40 + 1, 10**40 + 2  # fresh objects: counts are ours alone
     fast = call_harness(front, intake, lambda a: result, limit=10_000).arm()

@@ -237,20 +237,19 @@ logfront_log(LogFrontObject *self, PyObject *row)
     if (wall_ns(&now) < 0) {
         return NULL;
     }
+    Py_INCREF(pending); /* allocating may collect garbage, and a finalizer may run */
     PyObject *copy = PyDict_Copy(row);
-    if (copy == NULL) {
+    PyObject *stamp = copy != NULL ? PyLong_FromLongLong(now) : NULL;
+    int appended = stamp != NULL && PyDict_SetItem(copy, str_stamp, stamp) == 0 &&
+                   PyList_Append(pending, copy) == 0;
+    Py_XDECREF(stamp);
+    Py_XDECREF(copy);
+    Py_ssize_t backlog = PyList_GET_SIZE(pending);
+    Py_DECREF(pending);
+    if (!appended) {
         return NULL;
     }
-    PyObject *stamp = PyLong_FromLongLong(now);
-    if (stamp == NULL || PyDict_SetItem(copy, str_stamp, stamp) < 0 ||
-        PyList_Append(pending, copy) < 0) {
-        Py_XDECREF(stamp);
-        Py_DECREF(copy);
-        return NULL;
-    }
-    Py_DECREF(stamp);
-    Py_DECREF(copy);
-    if (PyList_GET_SIZE(pending) > self->backlog_limit) {
+    if (backlog > self->backlog_limit) {
         return PyObject_CallMethodNoArgs((PyObject *)self, str_wait_for_room);
     }
     Py_RETURN_NONE;
@@ -435,12 +434,9 @@ fast_item(PyObject *frame, PyObject *args, PyObject *kwargs, PyObject *output, l
 }
 
 static PyObject *
-callfront_call(CallFrontObject *self, PyObject *args, PyObject *kwargs)
+armed_call(CallFrontObject *self, IntakeObject *intake, PyObject *wrapped, PyObject *sink,
+           PyObject *args, PyObject *kwargs)
 {
-    IntakeObject *intake = self->intake;
-    if (intake == NULL || current_var == NULL) {
-        return call_slow(self, args, kwargs);
-    }
     int fast = flag_is(switch_obj, str_enabled, Py_True);
     if (fast > 0) {
         fast = flag_is(state_obj, str_hooked, Py_False);
@@ -474,7 +470,7 @@ callfront_call(CallFrontObject *self, PyObject *args, PyObject *kwargs)
                     Py_NewRef(root ? key : PyList_GET_ITEM(parent, FRAME_TRACE)));
     PyList_SET_ITEM(frame, FRAME_PARENT,
                     Py_NewRef(root ? Py_None : PyList_GET_ITEM(parent, FRAME_KEY)));
-    PyList_SET_ITEM(frame, FRAME_SINK, Py_NewRef(self->sink));
+    PyList_SET_ITEM(frame, FRAME_SINK, Py_NewRef(sink));
     PyList_SET_ITEM(frame, FRAME_RECORD, Py_NewRef(Py_None));
     Py_XDECREF(parent);
 
@@ -490,7 +486,7 @@ callfront_call(CallFrontObject *self, PyObject *args, PyObject *kwargs)
         Py_DECREF(frame);
         return NULL;
     }
-    PyObject *output = PyObject_Call(self->wrapped, args, kwargs);
+    PyObject *output = PyObject_Call(wrapped, args, kwargs);
     if (monotonic_ns(&t1) < 0) {
         PyErr_Clear(); /* cannot happen with a clock that worked a moment ago */
         t1 = t0;
@@ -553,6 +549,23 @@ callfront_call(CallFrontObject *self, PyObject *args, PyObject *kwargs)
     }
     Py_DECREF(done);
     return output;
+}
+
+static PyObject *
+callfront_call(CallFrontObject *self, PyObject *args, PyObject *kwargs)
+{
+    if (self->intake == NULL || current_var == NULL) {
+        return call_slow(self, args, kwargs);
+    }
+    /* Held for the whole call: the function may arm this object again meanwhile. */
+    IntakeObject *intake = (IntakeObject *)Py_NewRef(self->intake);
+    PyObject *wrapped = Py_NewRef(self->wrapped);
+    PyObject *sink = Py_NewRef(self->sink);
+    PyObject *result = armed_call(self, intake, wrapped, sink, args, kwargs);
+    Py_DECREF(intake);
+    Py_DECREF(wrapped);
+    Py_DECREF(sink);
+    return result;
 }
 
 static PyObject *
