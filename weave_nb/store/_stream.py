@@ -28,7 +28,7 @@ import datetime as dt
 import threading
 import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -59,6 +59,8 @@ STAMP = ""
 """Key of a pending row's log time (ns); ``log()`` refuses an empty column name."""
 CHUNK_ROWS = 8192
 """Items converted to Arrow together (see the module docstring)."""
+PART_ITEMS = 64 * 1024
+"""Items a large write converts while the previous part is encoded (see ``_write_pipelined``)."""
 
 _STORAGE_ERRORS: tuple[type[BaseException], ...] = (OSError,)
 """Failures of the storage (kept rows are retried); anything else is blamed on the data."""
@@ -180,11 +182,12 @@ class Stream:
             self._builders.append(build)
             return len(self._builders) - 1
 
-    def drain(self) -> None:
-        """Convert every pending item to Arrow (caller holds ``convert_lock``)."""
-        count = len(self.pending)
+    def drain(self, limit: int | None = None) -> int:
+        """Convert the pending items, or the first ``limit``, to Arrow (caller holds
+        ``convert_lock``); returns how many."""
+        count = len(self.pending) if limit is None else min(limit, len(self.pending))
         if not count:
-            return
+            return 0
         items = self.pending[:count]
         with self.lock:
             self._converting = count
@@ -207,6 +210,7 @@ class Stream:
                 self._unwritten.append((table, first_us))
                 self._unwritten_rows += table.num_rows
             self._converting = 0
+        return count
 
     def _run_to_arrow(self, run: list[Item]) -> tuple[pa.Table, int]:
         """A run of items of one kind as a table, and its first log time (µs)."""
@@ -255,6 +259,8 @@ class Stream:
             return False
         wrote = False
         with self.write_lock:
+            if len(self.pending) + self._unwritten_rows >= 2 * PART_ITEMS:
+                wrote = self._write_pipelined()
             with self.convert_lock:
                 self.drain()
                 pending = list(self._unwritten)
@@ -280,6 +286,48 @@ class Stream:
             if wrote:
                 self._compact()
         return wrote
+
+    def _write_pipelined(self) -> bool:
+        """Write what is pending now as one file, converting each part while the
+        previous one is encoded (see :mod:`._encoder`); returns whether it did.
+
+        Anything this cannot write (columns that differ between parts, a value no
+        check caught) stays converted in memory for :meth:`write`'s own path.
+        """
+        assert self._writer is not None
+        left = len(self.pending)
+        taken = 0
+
+        def parts() -> Iterator[tuple[pa.Table, int]]:
+            nonlocal left, taken
+            while True:
+                with self.convert_lock:
+                    with self.lock:
+                        ready = self._unwritten[taken:]
+                    if not ready and left > 0:
+                        converted = self.drain(limit=min(left, PART_ITEMS))
+                        left = left - converted if converted else 0  # a reader took the rest
+                        with self.lock:
+                            ready = self._unwritten[taken:]
+                if not ready:
+                    return
+                taken += len(ready)
+                yield from ready
+
+        try:
+            written = self._writer.write_parts(parts())
+        except _STORAGE_ERRORS:
+            raise
+        except Exception:  # e.g. a value no check caught: write() isolates it
+            return False
+        if written is None:
+            return False
+        segment, count = written
+        with self.lock:
+            self.index.add([segment])
+            self._unwritten_rows -= sum(t.num_rows for t, _ in self._unwritten[:count])
+            del self._unwritten[:count]
+        return True
 
     def _isolate(self, batch: pa.Table, error: Exception) -> pa.Table:
         """``batch`` with each row that cannot be written replaced by its ``_log_error``.

@@ -9,7 +9,7 @@ once before, during and after.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from . import _delta
 from ._delta_worker import call
+from ._encoder import PARQUET_OPTIONS, ROW_GROUP_ROWS, Encoder
 from ._fit import fit_to_schema
 from ._layout import data_file_name
 from ._location import Location
@@ -24,7 +25,6 @@ from ._segments import Segment, SegmentIndex
 
 __all__ = ["SegmentWriter"]
 
-_ROW_GROUP_ROWS = 64 * 1024
 _COMPACT_BELOW_ROWS = 256 * 1024
 _COMPACT_RUN = 8
 _SIMILAR = 4
@@ -79,6 +79,45 @@ class SegmentWriter:
         self._next_seq += 1
         self._own.append(segment)
         return segment
+
+    def write_parts(self, parts: Iterable[tuple[pa.Table, int]]) -> tuple[Segment, int] | None:
+        """Write the tables ``parts`` yields (with their first log times, µs) as one data
+        file and commit it; returns the segment and how many tables it holds.
+
+        Each table is encoded in a thread while the caller's iterator converts the
+        next one. Returns ``None``, having committed nothing, if there was no table
+        or if a table's columns differ from the first one's (write those with
+        :meth:`write`).
+        """
+        encoder: Encoder | None = None
+        schema: pa.Schema | None = None
+        fitted_parts: list[pa.Table] = []
+        try:
+            for table, first_ts_us in parts:
+                fitted, schema = self._fit(table)
+                if encoder is None:
+                    seq = self._next_seq
+                    name = data_file_name(first_ts_us, self._client_id, seq, seq)
+                    encoder = Encoder(self._location, name, fitted.schema)
+                elif fitted.schema != encoder.schema:
+                    encoder.stop()
+                    return None
+                encoder.add(fitted)
+                fitted_parts.append(fitted)
+            if encoder is None or schema is None:
+                return None
+            size = encoder.finish()
+        except BaseException:
+            if encoder is not None:
+                encoder.stop()
+            raise
+        table = pa.concat_tables(fitted_parts)
+        segment = Segment(self._location, encoder.name, table.num_rows, _time_range(table))
+        action = (encoder.name, size, table.num_rows, _delta.file_stats(table))
+        self._commit(schema, action, segment, ())
+        self._next_seq += 1
+        self._own.append(segment)
+        return segment, len(fitted_parts)
 
     def compaction_candidates(self) -> list[Segment]:
         """The newest run of 8+ own small files of similar size (within 4× of each other).
@@ -220,14 +259,7 @@ class SegmentWriter:
 
 
 def _write_parquet(table: pa.Table, where: Any) -> None:
-    pq.write_table(
-        table,
-        where,
-        compression="zstd",
-        use_dictionary=False,
-        row_group_size=_ROW_GROUP_ROWS,
-        write_page_checksum=True,
-    )
+    pq.write_table(table, where, row_group_size=ROW_GROUP_ROWS, **PARQUET_OPTIONS)
 
 
 def _time_range(table: pa.Table) -> tuple[dt.datetime, dt.datetime] | None:
