@@ -21,12 +21,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import weave_nb as wnb
 from weave_nb._accel import SPEEDUPS
 from weave_nb.monitor import _switch
 from weave_nb.monitor._call_front import PyCallFront
 from weave_nb.monitor._record import CURRENT, KEY, PARENT, RECORD, SINK, TRACE
 from weave_nb.store._batch import _py_runs, numbered_ids
-from weave_nb.store._convert import _plain_to_arrow, _py_columns_of, int64s
+from weave_nb.store._convert import (
+    _plain_to_arrow,
+    _py_columns_of,
+    column_to_arrow,
+    int64s,
+    rows_to_arrays,
+    rows_to_columns,
+)
 from weave_nb.store._log_front import PyLogFront
 from weave_nb.store._writing import PyIntake
 from weave_nb.tracing import STATE
@@ -70,6 +78,9 @@ def log_harness(front: type) -> Any:
 
         def _wait_for_room(self) -> None:
             self.waits += 1
+
+        def _row_shape(self, keys: tuple[str, ...]) -> int:
+            return -1  # rows stay dicts: what both fronts do alike
 
     return Harness()
 
@@ -138,6 +149,30 @@ def test_log_waits_for_room_once_the_backlog_passes_its_limit(front: type) -> No
 def test_log_fronts_agree(rows: list[dict[str, Any]]) -> None:
     assert SPEEDUPS is not None
     assert log_outcome(PyLogFront, rows) == log_outcome(SPEEDUPS.LogFront, rows)
+
+
+@pytest.mark.skipif(SPEEDUPS is None, reason="weave_nb._speedups is not built here")
+def test_rows_of_one_shape_wait_as_tuples_and_are_stored_as_logged(tmp_path: Path) -> None:
+    table = wnb.StreamTable("shapes", root=tmp_path, flush_interval=60)
+    logged: list[dict[str, Any]] = []
+    for i in range(300):
+        if i % 100 == 50:  # another key order, and then a new column
+            row: dict[str, Any] = {"text": f"t{i}", "i": i}
+        elif i > 200:
+            row = {"i": i, "text": None if i % 7 else f"t{i}", "extra": i * 0.5}
+        else:
+            row = {"i": i, "text": f"t{i}"}
+        table.log(row)
+        logged.append(row)
+        row["i"] = -1  # changing the dict after log() changes nothing stored
+    kinds = [type(item).__name__ for item in table._pending]
+    assert kinds.count("tuple") > 250  # rows of a seen shape wait as tuples of values
+    table.flush()
+    stored = wnb.open_table("shapes", root=tmp_path).to_arrow().to_pylist()
+    assert [r["i"] for r in stored] == list(range(300))
+    assert [r["text"] for r in stored] == [r["text"] for r in logged]
+    assert [r.get("extra") for r in stored] == [r.get("extra") for r in logged]
+    table.close()
 
 
 def test_the_c_log_has_the_python_log_docstring() -> None:
@@ -219,6 +254,58 @@ def test_plain_arrays_are_what_arrow_infers(values: list[Any]) -> None:
 def test_plain_arrays_leave_what_needs_arrow_to_arrow() -> None:
     for values in ([2**64], [1, 2.5], [True, 1], ["\ud800"], [None, None], [Opaque()]):
         assert _plain_to_arrow(values) is None
+
+
+# -- rows_to_arrays -----------------------------------------------------------------
+
+ROW_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**64), max_value=2**64),
+    st.floats(),
+    st.text(max_size=4),
+    st.binary(max_size=4),
+    st.lists(st.integers(), max_size=2),
+)
+SAME_SHAPE_ROWS = st.integers(min_value=1, max_value=3).flatmap(
+    lambda width: st.lists(
+        st.tuples(*[ROW_VALUES] * width).map(
+            lambda values: {f"c{j}": v for j, v in enumerate(values)}
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+
+
+def arrow_columns(columns: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for name, column in columns.items():
+        array = column if isinstance(column, pa.Array) else column_to_arrow(column)
+        out[name] = (array.type, array.to_pylist())
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(SAME_SHAPE_ROWS)
+def test_rows_to_arrays_makes_the_columns_rows_to_columns_does(rows: list[dict[str, Any]]) -> None:
+    built = rows_to_arrays(rows)
+    expected = rows_to_columns(rows)
+    assert list(built) == list(expected)
+    got, want = arrow_columns(built), arrow_columns(expected)
+    for name in want:
+        assert got[name][0] == want[name][0], name
+        assert repr(got[name][1]) == repr(want[name][1]), name  # NaN compares by repr
+
+
+def test_rows_of_other_key_orders_take_the_python_path() -> None:
+    rows = [{"a": 1, "b": "x"}, {"b": "y", "a": 2}]
+    assert arrow_columns(rows_to_arrays(rows)) == {
+        "a": (pa.int64(), [1, 2]),
+        "b": (pa.string(), ["x", "y"]),
+    }
+    if SPEEDUPS is not None:
+        assert SPEEDUPS.rows_to_buffers(rows, ["a", "b"]) is None
 
 
 # -- the flusher's bookkeeping -----------------------------------------------------------

@@ -35,7 +35,7 @@ static PyObject *switch_obj = NULL;  /* SWITCH: .enabled */
 static PyObject *state_obj = NULL;   /* tracing STATE: .hooked */
 
 static PyObject *str_enabled, *str_hooked, *str_call, *str_ended, *str_log_checked,
-    *str_wait_for_room, *str_stamp;
+    *str_wait_for_room, *str_row_shape, *str_stamp;
 
 /* -- clocks: the ones time.time_ns() and time.perf_counter_ns() read ---------- */
 
@@ -119,6 +119,36 @@ all_plain_values(PyObject *dict)
     return 1;
 }
 
+/* A new tuple of `n` new references (stolen), or NULL if one of them is NULL.
+ * Left untracked by the garbage collector: callers pass plain values and tuples
+ * of plain values only, which cannot be part of a cycle, and a backlog of tracked
+ * tuples would make every collection meanwhile slower (the collector untracks
+ * such tuples itself, but only once it has scanned them). */
+static PyObject *
+plain_tuple(Py_ssize_t n, PyObject **items)
+{
+    PyObject *tuple = NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (items[i] == NULL) {
+            goto fail;
+        }
+    }
+    tuple = PyTuple_New(n);
+    if (tuple == NULL) {
+        goto fail;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyTuple_SET_ITEM(tuple, i, items[i]);
+    }
+    PyObject_GC_UnTrack(tuple);
+    return tuple;
+fail:
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_XDECREF(items[i]);
+    }
+    return NULL;
+}
+
 /* -- Intake ------------------------------------------------------------------ */
 
 typedef struct {
@@ -192,27 +222,74 @@ static PyTypeObject IntakeType = {
 
 /* -- LogFront: StreamTable.log() ---------------------------------------------- */
 
+#define MAX_SEEN_KEYS 32
+
 typedef struct {
     PyObject_HEAD
     PyObject *pending;   /* list of pending items */
     PyObject *fast_keys; /* frozenset of column names a fast row may have */
     Py_ssize_t backlog_limit;
+    /* The key objects of the last row checked against `seen_under` (a fast_keys):
+     * the next row of one shape, from the same line of code, holds the same objects
+     * in the same order, and is checked by comparing pointers. Held references, so
+     * no other object can take their addresses. */
+    PyObject *seen_under;
+    PyObject *seen[MAX_SEEN_KEYS];
+    Py_ssize_t n_seen;
+    /* The builder of rows with the seen keys in that order, from _row_shape(); -1 for
+     * none (rows are then copied as dicts). */
+    Py_ssize_t shape_kind;
 } LogFrontObject;
 
-/* 1 if `row` may take the fast path: an exact dict whose keys are exact str in
- * `keys` and whose values are plain. */
-static int
-is_fast_row(PyObject *row, PyObject *keys)
+static void
+forget_seen_keys(LogFrontObject *self)
 {
-    if (!PyDict_CheckExact(row) || keys == NULL || !PyFrozenSet_CheckExact(keys)) {
-        return 0;
+    for (Py_ssize_t j = 0; j < self->n_seen; j++) {
+        Py_CLEAR(self->seen[j]);
+    }
+    self->n_seen = 0;
+    self->shape_kind = -1;
+    Py_CLEAR(self->seen_under);
+}
+
+static void
+remember_keys(LogFrontObject *self, PyObject *row, PyObject *keys)
+{
+    forget_seen_keys(self);
+    if (PyDict_GET_SIZE(row) > MAX_SEEN_KEYS) {
+        return;
     }
     Py_ssize_t pos = 0;
     PyObject *key, *value;
     while (PyDict_Next(row, &pos, &key, &value)) {
+        self->seen[self->n_seen++] = Py_NewRef(key);
+    }
+    self->seen_under = Py_NewRef(keys);
+}
+
+/* 1 if `row` may take the fast path: an exact dict whose keys are exact str in
+ * `fast_keys` and whose values are plain. */
+static int
+is_fast_row(LogFrontObject *self, PyObject *row, int *reshaped)
+{
+    PyObject *keys = self->fast_keys;
+    if (!PyDict_CheckExact(row) || keys == NULL || !PyFrozenSet_CheckExact(keys)) {
+        return 0;
+    }
+    int same = self->seen_under == keys && PyDict_GET_SIZE(row) == self->n_seen;
+    Py_ssize_t pos = 0, j = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(row, &pos, &key, &value)) {
+        if (!is_plain(value)) {
+            return 0;
+        }
+        if (same && key == self->seen[j++]) {
+            continue;
+        }
+        same = 0;
         /* Exact str: hashing and comparing it runs no Python code that could
          * change the row while it is read. */
-        if (!is_plain(value) || !PyUnicode_CheckExact(key)) {
+        if (!PyUnicode_CheckExact(key)) {
             return 0;
         }
         int known = PySet_Contains(keys, key);
@@ -223,27 +300,91 @@ is_fast_row(PyObject *row, PyObject *keys)
             return 0;
         }
     }
+    if (!same) {
+        remember_keys(self, row, keys);
+        *reshaped = 1;
+    }
     return 1;
+}
+
+/* The builder number _row_shape() gives the seen keys, or -1. */
+static Py_ssize_t
+shape_kind_of_seen(LogFrontObject *self)
+{
+    if (self->n_seen == 0) {
+        return -1;
+    }
+    PyObject *keys = PyTuple_New(self->n_seen);
+    if (keys == NULL) {
+        return -2;
+    }
+    for (Py_ssize_t j = 0; j < self->n_seen; j++) {
+        PyTuple_SET_ITEM(keys, j, Py_NewRef(self->seen[j]));
+    }
+    PyObject *kind = PyObject_CallMethodOneArg((PyObject *)self, str_row_shape, keys);
+    Py_DECREF(keys);
+    if (kind == NULL) {
+        return -2;
+    }
+    Py_ssize_t number = PyLong_AsSsize_t(kind);
+    Py_DECREF(kind);
+    return (number == -1 && PyErr_Occurred()) ? -2 : (number < 0 ? -1 : number);
+}
+
+/* A row of the seen shape as a pending item: (stamp, kind, values in key order). */
+static PyObject *
+shape_item(PyObject *row, long long now, Py_ssize_t kind)
+{
+    PyObject *values = PyTuple_New(PyDict_GET_SIZE(row));
+    if (values == NULL) {
+        return NULL;
+    }
+    Py_ssize_t pos = 0, j = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(row, &pos, &key, &value)) {
+        PyTuple_SET_ITEM(values, j++, Py_NewRef(value));
+    }
+    PyObject_GC_UnTrack(values); /* plain values only */
+    PyObject *items[] = {PyLong_FromLongLong(now), PyLong_FromSsize_t(kind), values};
+    return plain_tuple(3, items);
 }
 
 static PyObject *
 logfront_log(LogFrontObject *self, PyObject *row)
 {
     PyObject *pending = self->pending;
-    if (pending == NULL || !PyList_CheckExact(pending) || !is_fast_row(row, self->fast_keys)) {
+    int reshaped = 0;
+    if (pending == NULL || !PyList_CheckExact(pending) || !is_fast_row(self, row, &reshaped)) {
         return PyObject_CallMethodOneArg((PyObject *)self, str_log_checked, row);
+    }
+    if (reshaped) {
+        Py_ssize_t kind = shape_kind_of_seen(self);
+        if (kind == -2) {
+            forget_seen_keys(self); /* asked again with the next row */
+            return NULL;
+        }
+        self->shape_kind = kind;
     }
     long long now;
     if (wall_ns(&now) < 0) {
         return NULL;
     }
     Py_INCREF(pending); /* allocating may collect garbage, and a finalizer may run */
-    PyObject *copy = PyDict_Copy(row);
-    PyObject *stamp = copy != NULL ? PyLong_FromLongLong(now) : NULL;
-    int appended = stamp != NULL && PyDict_SetItem(copy, str_stamp, stamp) == 0 &&
+    int appended;
+    if (self->shape_kind >= 0) {
+        /* A tuple of the values: a third of a dict copy's memory, nothing to resize. */
+        PyObject *item = shape_item(row, now, self->shape_kind);
+        appended = item != NULL && PyList_Append(pending, item) == 0;
+        Py_XDECREF(item);
+    }
+    else {
+        PyObject *copy = PyDict_Copy(row);
+        PyObject *stamp = copy != NULL ? PyLong_FromLongLong(now) : NULL;
+        appended = stamp != NULL && PyDict_SetItem(copy, str_stamp, stamp) == 0 &&
                    PyList_Append(pending, copy) == 0;
-    Py_XDECREF(stamp);
-    Py_XDECREF(copy);
+        Py_XDECREF(stamp);
+        Py_XDECREF(copy);
+    }
     Py_ssize_t backlog = PyList_GET_SIZE(pending);
     Py_DECREF(pending);
     if (!appended) {
@@ -260,6 +401,7 @@ logfront_traverse(LogFrontObject *self, visitproc visit, void *arg)
 {
     Py_VISIT(self->pending);
     Py_VISIT(self->fast_keys);
+    Py_VISIT(self->seen_under);
     return 0;
 }
 
@@ -268,6 +410,7 @@ logfront_clear(LogFrontObject *self)
 {
     Py_CLEAR(self->pending);
     Py_CLEAR(self->fast_keys);
+    forget_seen_keys(self);
     return 0;
 }
 
@@ -367,36 +510,6 @@ flag_is(PyObject *owner, PyObject *name, PyObject *expected)
     int same = flag == expected;
     Py_DECREF(flag);
     return same;
-}
-
-/* A new tuple of `n` new references (stolen), or NULL if one of them is NULL.
- * Left untracked by the garbage collector: callers pass plain values and tuples
- * of plain values only, which cannot be part of a cycle, and a backlog of tracked
- * tuples would make every collection meanwhile slower (the collector untracks
- * such tuples itself, but only once it has scanned them). */
-static PyObject *
-plain_tuple(Py_ssize_t n, PyObject **items)
-{
-    PyObject *tuple = NULL;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (items[i] == NULL) {
-            goto fail;
-        }
-    }
-    tuple = PyTuple_New(n);
-    if (tuple == NULL) {
-        goto fail;
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyTuple_SET_ITEM(tuple, i, items[i]);
-    }
-    PyObject_GC_UnTrack(tuple);
-    return tuple;
-fail:
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_XDECREF(items[i]);
-    }
-    return NULL;
 }
 
 /* The item of a fast call, as the monitor's deferred builder reads it:
@@ -928,6 +1041,294 @@ fail:
     return NULL;
 }
 
+/* -- rows_to_buffers: rows of one shape straight into Arrow buffers --------------- */
+
+enum { COL_MIXED = 100 };
+
+/* One column being built in a single pass over the rows. Its type is the first
+ * value's; a later value of another type (or one Arrow stores otherwise: an int
+ * past int64, text without a UTF-8 form) makes it MIXED, and such a column is
+ * handed back as the list of its values for Arrow's own inference. */
+typedef struct {
+    int kind;
+    Py_ssize_t nulls;
+    PyObject *validity, *offsets, *data;
+    char *valid_bits, *out;
+    int32_t *offset;
+    Py_ssize_t at, capacity;
+} ColumnBuild;
+
+static int
+kind_of(PyObject *value)
+{
+    if (PyLong_CheckExact(value)) {
+        return COL_INT;
+    }
+    if (PyFloat_CheckExact(value)) {
+        return COL_FLOAT;
+    }
+    if (PyBool_Check(value)) {
+        return COL_BOOL;
+    }
+    if (PyUnicode_CheckExact(value)) {
+        return COL_STR;
+    }
+    if (PyBytes_CheckExact(value)) {
+        return COL_BYTES;
+    }
+    return COL_MIXED;
+}
+
+static int
+start_column(ColumnBuild *column, int kind, Py_ssize_t n)
+{
+    column->kind = kind;
+    if (kind == COL_MIXED) {
+        return 0;
+    }
+    column->validity = new_bytes((n + 7) / 8, &column->valid_bits);
+    if (column->validity == NULL) {
+        return -1;
+    }
+    if (kind == COL_STR || kind == COL_BYTES) {
+        char *offsets = NULL;
+        column->offsets = new_bytes((n + 1) * 4, &offsets);
+        if (column->offsets == NULL) {
+            return -1;
+        }
+        column->offset = (int32_t *)offsets;
+        column->capacity = 16 * n + 64;
+        column->data = PyBytes_FromStringAndSize(NULL, column->capacity);
+        column->out = column->data != NULL ? PyBytes_AS_STRING(column->data) : NULL;
+    }
+    else {
+        column->data = new_bytes(kind == COL_BOOL ? (n + 7) / 8 : n * 8, &column->out);
+    }
+    return column->data == NULL ? -1 : 0;
+}
+
+/* Row `i`'s value into its column; -1 on a memory error. */
+static int
+store_value(ColumnBuild *column, Py_ssize_t i, Py_ssize_t n, PyObject *value)
+{
+    if (value == Py_None) {
+        column->nulls++;
+    }
+    else {
+        if (column->kind == COL_NONE && start_column(column, kind_of(value), n) < 0) {
+            return -1;
+        }
+        if (column->kind == COL_MIXED) {
+            return 0;
+        }
+        switch (column->kind) {
+        case COL_INT: {
+            int overflow;
+            long long number = PyLong_CheckExact(value)
+                                   ? PyLong_AsLongLongAndOverflow(value, &overflow)
+                                   : (overflow = 1, 0);
+            if (overflow) {
+                column->kind = COL_MIXED;
+                return 0;
+            }
+            int64_t stored = (int64_t)number;
+            memcpy(column->out + i * 8, &stored, 8);
+            break;
+        }
+        case COL_FLOAT:
+            if (!PyFloat_CheckExact(value)) {
+                column->kind = COL_MIXED;
+                return 0;
+            }
+            double number = PyFloat_AS_DOUBLE(value);
+            memcpy(column->out + i * 8, &number, 8);
+            break;
+        case COL_BOOL:
+            if (!PyBool_Check(value)) {
+                column->kind = COL_MIXED;
+                return 0;
+            }
+            if (value == Py_True) {
+                column->out[i >> 3] |= (char)(1 << (i & 7));
+            }
+            break;
+        default: {
+            Py_ssize_t size;
+            const char *text = kind_of(value) == column->kind
+                                   ? utf8_of(value, column->kind, &size)
+                                   : NULL;
+            if (text == NULL || size > INT32_MAX - column->at) {
+                column->kind = COL_MIXED;
+                return 0;
+            }
+            if (column->at + size > column->capacity) {
+                Py_ssize_t capacity = 2 * (column->at + size);
+                if (_PyBytes_Resize(&column->data, capacity) < 0) {
+                    return -1;
+                }
+                column->capacity = capacity;
+                column->out = PyBytes_AS_STRING(column->data);
+            }
+            memcpy(column->out + column->at, text, (size_t)size);
+            column->at += size;
+        }
+        }
+        column->valid_bits[i >> 3] |= (char)(1 << (i & 7));
+    }
+    if (column->offset != NULL) {
+        column->offset[i + 1] = (int32_t)column->at;
+    }
+    return 0;
+}
+
+/* The values of `row` in the order of `names`, into `values`; 0 if the row is not a
+ * dict with exactly these keys in this order. */
+static int
+row_values(PyObject *row, PyObject *names, PyObject **values)
+{
+    Py_ssize_t n = PyList_GET_SIZE(names);
+    if (PyTuple_CheckExact(row) && PyTuple_GET_SIZE(row) == n) { /* values in key order */
+        for (Py_ssize_t j = 0; j < n; j++) {
+            values[j] = PyTuple_GET_ITEM(row, j);
+        }
+        return 1;
+    }
+    if (!PyDict_CheckExact(row) || PyDict_GET_SIZE(row) != n) {
+        return 0;
+    }
+    Py_ssize_t pos = 0, j = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(row, &pos, &key, &value)) {
+        PyObject *name = PyList_GET_ITEM(names, j);
+        if (key != name) {
+            if (!PyUnicode_CheckExact(key) || !PyUnicode_CheckExact(name) ||
+                PyUnicode_Compare(key, name) != 0) {
+                PyErr_Clear();
+                return 0;
+            }
+        }
+        values[j++] = value;
+    }
+    return 1;
+}
+
+/* Row `i` of `rows`: the row itself, or the values of the pending item
+ * (time_ns, kind, values) when `items`. */
+static inline PyObject *
+row_at(PyObject *rows, Py_ssize_t i, int items)
+{
+    PyObject *row = PyList_GET_ITEM(rows, i);
+    if (items) {
+        return PyTuple_CheckExact(row) && PyTuple_GET_SIZE(row) == 3 ? PyTuple_GET_ITEM(row, 2)
+                                                                      : NULL;
+    }
+    return row;
+}
+
+/* A column's result: plain_array's tuple, or the list of its values. */
+static PyObject *
+column_result(ColumnBuild *column, PyObject *rows, Py_ssize_t j, int items)
+{
+    if (column->kind == COL_NONE || column->kind == COL_MIXED) {
+        Py_ssize_t n = PyList_GET_SIZE(rows);
+        PyObject *list = PyList_New(n);
+        for (Py_ssize_t i = 0; list != NULL && i < n; i++) {
+            PyObject *row = row_at(rows, i, items), *key, *value = NULL;
+            if (PyTuple_CheckExact(row)) {
+                value = PyTuple_GET_ITEM(row, j);
+            }
+            else {
+                Py_ssize_t pos = 0, k = 0;
+                while (k <= j && PyDict_Next(row, &pos, &key, &value)) {
+                    k++;
+                }
+            }
+            PyList_SET_ITEM(list, i, Py_NewRef(value));
+        }
+        return list;
+    }
+    if (column->offsets != NULL && _PyBytes_Resize(&column->data, column->at) < 0) {
+        return NULL;
+    }
+    PyObject *validity = column->nulls ? column->validity : Py_None;
+    if (column->offsets != NULL) {
+        return Py_BuildValue("(inOOO)", column->kind, column->nulls, validity, column->offsets,
+                             column->data);
+    }
+    return Py_BuildValue("(inOO)", column->kind, column->nulls, validity, column->data);
+}
+
+static PyObject *
+rows_to_buffers(PyObject *module, PyObject *args)
+{
+    PyObject *rows, *names;
+    int items = 0;
+    if (!PyArg_ParseTuple(args, "O!O!|p:rows_to_buffers", &PyList_Type, &rows, &PyList_Type,
+                          &names, &items)) {
+        return NULL;
+    }
+    Py_ssize_t n_rows = PyList_GET_SIZE(rows), n_names = PyList_GET_SIZE(names);
+    ColumnBuild *columns = PyMem_Calloc((size_t)n_names + 1, sizeof(ColumnBuild));
+    PyObject **values = PyMem_Calloc((size_t)n_names + 1, sizeof(PyObject *));
+    PyObject *result = NULL, *stamps = NULL;
+    char *stamp_bytes = NULL;
+    if (columns == NULL || values == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (items && (stamps = new_bytes(n_rows * 8, &stamp_bytes)) == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n_rows; i++) {
+        PyObject *row = row_at(rows, i, items);
+        if (row == NULL || !row_values(row, names, values)) {
+            result = Py_NewRef(Py_None); /* rows of other shapes: the Python path */
+            goto done;
+        }
+        if (items) {
+            int overflow;
+            PyObject *time_ns = PyTuple_GET_ITEM(PyList_GET_ITEM(rows, i), 0);
+            long long stamp = PyLong_AsLongLongAndOverflow(time_ns, &overflow);
+            if (overflow || (stamp == -1 && PyErr_Occurred())) {
+                PyErr_Clear();
+                result = Py_NewRef(Py_None);
+                goto done;
+            }
+            int64_t stored = (int64_t)stamp;
+            memcpy(stamp_bytes + i * 8, &stored, 8);
+        }
+        for (Py_ssize_t j = 0; j < n_names; j++) {
+            if (store_value(&columns[j], i, n_rows, values[j]) < 0) {
+                goto done;
+            }
+        }
+    }
+    result = PyList_New(n_names);
+    for (Py_ssize_t j = 0; result != NULL && j < n_names; j++) {
+        PyObject *column = column_result(&columns[j], rows, j, items);
+        if (column == NULL) {
+            Py_CLEAR(result);
+            break;
+        }
+        PyList_SET_ITEM(result, j, column);
+    }
+    if (items && result != NULL) {
+        Py_SETREF(result, Py_BuildValue("(OO)", stamps, result));
+    }
+done:
+    if (columns != NULL) {
+        for (Py_ssize_t j = 0; j < n_names; j++) {
+            Py_XDECREF(columns[j].validity);
+            Py_XDECREF(columns[j].offsets);
+            Py_XDECREF(columns[j].data);
+        }
+    }
+    Py_XDECREF(stamps);
+    PyMem_Free(columns);
+    PyMem_Free(values);
+    return result;
+}
+
 /* -- the flusher's bookkeeping --------------------------------------------------- */
 
 /* Kind of a pending item: -1 for a row (a dict), else its builder's number. */
@@ -1043,6 +1444,13 @@ static PyMethodDef module_methods[] = {
      "A list of one plain type (int, float, bool, str or bytes) and None as Arrow buffers:\n"
      "(kind, null_count, validity | None, data) or, for text, (kind, null_count, validity | "
      "None, offsets, data); None for any other list."},
+    {"rows_to_buffers", rows_to_buffers, METH_VARARGS,
+     "rows_to_buffers(rows, names, items=False)\n--\n\n"
+     "Dicts with exactly the keys `names` (in that order), or tuples of their values, as\n"
+     "columns: plain_array's buffers for\n"
+     "a column of one plain type, the list of values for any other; None for rows of other "
+     "shapes. With `items`, rows are pending items (time_ns, kind, values) and the result is "
+     "(the times as int64 bytes, columns)."},
     {"item_runs", item_runs, METH_O,
      "item_runs(items)\n--\n\n"
      "The ranges of `items` (pending rows and deferred items) of one kind each, in order."},
@@ -1077,7 +1485,8 @@ PyInit__speedups(void)
     if (intern(&str_enabled, "enabled") < 0 || intern(&str_hooked, "hooked") < 0 ||
         intern(&str_call, "_call") < 0 || intern(&str_ended, "_ended") < 0 ||
         intern(&str_log_checked, "_log_checked") < 0 ||
-        intern(&str_wait_for_room, "_wait_for_room") < 0 || intern(&str_stamp, "") < 0) {
+        intern(&str_wait_for_room, "_wait_for_room") < 0 ||
+        intern(&str_row_shape, "_row_shape") < 0 || intern(&str_stamp, "") < 0) {
         return NULL;
     }
 #if !(defined(CLOCK_REALTIME) && defined(CLOCK_MONOTONIC))

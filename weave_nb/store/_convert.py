@@ -16,7 +16,7 @@ import json
 import math
 from collections.abc import Mapping
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -29,9 +29,11 @@ __all__ = [
     "column_to_arrow",
     "escape_surrogates",
     "int64s",
+    "rows_to_arrays",
     "rows_to_columns",
     "struct_column",
     "to_text",
+    "values_to_columns",
 ]
 
 
@@ -61,19 +63,63 @@ def _plain_to_arrow(values: list[Any]) -> pa.Array | None:
     if SPEEDUPS is None:
         return None
     built = SPEEDUPS.plain_array(values)
-    if built is None:
-        return None
+    return None if built is None else _from_buffers(built, len(values))
+
+
+def _from_buffers(built: tuple[Any, ...], length: int) -> pa.Array:
+    """The array of ``plain_array``'s ``(kind, null_count, validity, [offsets,] data)``."""
     kind, null_count, *buffers = built
     return pa.Array.from_buffers(
         _PLAIN_ARROW_TYPES[kind],
-        len(values),
+        length,
         [None if b is None else pa.py_buffer(b) for b in buffers],
         null_count=null_count,
     )
 
 
-def int64s(values: list[int]) -> np.ndarray[Any, np.dtype[np.int64]]:
+def rows_to_arrays(rows: list[dict[str, Any]]) -> dict[str, list[Any] | pa.Array]:
+    """Rows → columns as :func:`rows_to_columns` makes them, but with each column of one
+    plain type already an Arrow array (built in C, one pass over the rows, no lists)."""
+    names = list(rows[0])
+    built = SPEEDUPS.rows_to_buffers(rows, names) if SPEEDUPS is not None else None
+    if built is None:
+        return dict(rows_to_columns(rows))
+    return _storable_names(_built_columns(names, built, len(rows)))
+
+
+def values_to_columns(names: list[str], rows: list[tuple[Any, ...]]) -> dict[str, Any]:
+    """Rows given as tuples of their values in the order of ``names``, as columns (C only:
+    ``log()``'s fast path keeps rows of a known shape so)."""
+    assert SPEEDUPS is not None
+    return _built_columns(names, SPEEDUPS.rows_to_buffers(rows, names), len(rows))
+
+
+def shape_rows_to_columns(
+    names: list[str], items: list[Any]
+) -> tuple[np.ndarray[Any, np.dtype[np.int64]], dict[str, Any]]:
+    """Pending items ``(time_ns, kind, values)`` of one row shape: their times, and their
+    values as columns (C only, as :func:`values_to_columns`)."""
+    assert SPEEDUPS is not None
+    built = SPEEDUPS.rows_to_buffers(items, names, True)
+    if built is None:
+        raise ValueError("items of another shape")
+    stamps, columns = built
+    return np.frombuffer(stamps, np.int64), _built_columns(names, columns, len(items))
+
+
+def _built_columns(
+    names: list[str], built: list[Any], length: int
+) -> dict[str, list[Any] | pa.Array]:
+    return {
+        name: column if type(column) is list else _from_buffers(column, length)
+        for name, column in zip(names, built, strict=True)
+    }
+
+
+def int64s(values: list[int] | pa.Array) -> np.ndarray[Any, np.dtype[np.int64]]:
     """Integers (no ``None``) as an int64 array."""
+    if isinstance(values, pa.Array):
+        return np.asarray(values.to_numpy(zero_copy_only=False), np.int64)
     built = SPEEDUPS.plain_array(values) if SPEEDUPS is not None else None
     if built is not None and built[0] == 1 and built[1] == 0:
         return np.frombuffer(built[-1], np.int64)
@@ -148,6 +194,9 @@ def escape_surrogates(value: Any) -> Any:
     return value
 
 
+_Column = TypeVar("_Column", list[Any], "list[Any] | pa.Array")
+
+
 def rows_to_columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
     """Rows → column lists, keys in first-seen order; missing keys become ``None``.
 
@@ -176,17 +225,24 @@ def _py_columns_of(rows: list[dict[str, Any]], names: list[str]) -> list[list[An
 _columns_of = _py_columns_of if SPEEDUPS is None else SPEEDUPS.columns_of
 
 
-def _storable_names(columns: dict[str, list[Any]]) -> dict[str, list[Any]]:
+def _storable_names(columns: dict[str, _Column]) -> dict[str, _Column]:
     """Column names with lone surrogates escaped (a fast-path row may bring one)."""
     if all(map(str.isascii, columns)):  # one C loop per batch for the common case
         return columns
-    out: dict[str, list[Any]] = {}
+    out: dict[str, _Column] = {}
     for name, values in columns.items():
         name = escape_surrogates(name)
         if name in out:  # "k\ud800" next to a literal "k\\ud800": keep every value
-            values = [b if a is None else a for a, b in zip(out[name], values, strict=True)]
+            values = [
+                b if a is None else a
+                for a, b in zip(_listed(out[name]), _listed(values), strict=True)
+            ]
         out[name] = values
     return out
+
+
+def _listed(column: _Column) -> list[Any]:
+    return column.to_pylist() if isinstance(column, pa.Array) else column
 
 
 def struct_column(fields: Mapping[str, list[Any]], length: int) -> pa.Array:

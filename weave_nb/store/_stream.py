@@ -25,6 +25,7 @@ columns, where a batch of a whole interval (hundreds of thousands) does not.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 import time
 import warnings
@@ -46,7 +47,13 @@ from ._batch import (
     user_timestamps,
     without_empty_columns,
 )
-from ._convert import column_to_arrow, int64s, rows_to_columns
+from ._convert import (
+    column_to_arrow,
+    int64s,
+    rows_to_arrays,
+    shape_rows_to_columns,
+    values_to_columns,
+)
 from ._delta_worker import call
 from ._layout import TIMESTAMP_TYPE
 from ._location import Location
@@ -108,6 +115,7 @@ class Stream:
         self.rejected_rows = 0
         """Rows replaced by their ``_log_error`` because no file could hold them."""
         self._builders: list[Builder] = []
+        self._shape_names: dict[int, list[str]] = {}
         self._reset(client_id)
 
     def _reset(self, client_id: str) -> None:
@@ -196,7 +204,7 @@ class Stream:
             tables = joined(
                 [
                     self._run_to_arrow(items[start : min(start + CHUNK_ROWS, run.stop)])
-                    for run in runs(items)
+                    for run in self._row_runs_joined(runs(items), items)
                     for start in range(run.start, run.stop, CHUNK_ROWS)
                 ]
             )
@@ -212,13 +220,55 @@ class Stream:
             self._converting = 0
         return count
 
+    def add_shape(self, names: list[str]) -> int:
+        """Register a row shape: rows kept as ``(time_ns, kind, values)``, the values in the
+        order of ``names`` (``log()``'s C fast path); returns the kind that names it."""
+        kind = self.add_builder(functools.partial(values_to_columns, names))
+        self._shape_names[kind] = names
+        return kind
+
+    def _is_row(self, item: Item) -> bool:
+        return type(item) is dict or item[1] in self._shape_names  # type: ignore[index]
+
+    def _row_runs_joined(self, kinds: list[range], items: list[Item]) -> list[range]:
+        """``kinds`` with adjacent runs of rows (dicts and row shapes) as one run: rows
+        convert together, whatever form they waited in, as they always did."""
+        joined_runs: list[range] = []
+        for run in kinds:
+            previous = joined_runs[-1] if joined_runs else None
+            if (
+                previous is not None
+                and self._is_row(items[run.start])
+                and self._is_row(items[previous.start])
+            ):
+                joined_runs[-1] = range(previous.start, run.stop)
+            else:
+                joined_runs.append(run)
+        return joined_runs
+
+    def _rows_to_arrow(self, run: list[Item]) -> tuple[pa.Table, int]:
+        """Rows (dicts, or tuples of a shape's values) as a table, and the first log time."""
+        first = run[0]
+        kinds = runs(run)
+        if type(first) is dict or len(kinds) > 1:
+            rows = [item if type(item) is dict else self._row_dict(item) for item in run]
+            values = rows_to_arrays(rows)
+            stamps = int64s(values.pop(STAMP))
+        else:  # one shape: its values straight into columns
+            stamps, values = shape_rows_to_columns(self._shape_names[first[1]], run)  # type: ignore[index]
+        table = self._to_arrow(values, stamps, images=self.may_have_images)
+        return cut_oversized(table), int(stamps[0]) // 1000
+
+    def _row_dict(self, item: Any) -> dict[str, Any]:
+        """A row kept as ``(time_ns, kind, values)`` as the dict ``log()`` would have kept."""
+        row = dict(zip(self._shape_names[item[1]], item[2], strict=True))
+        row[STAMP] = item[0]
+        return row
+
     def _run_to_arrow(self, run: list[Item]) -> tuple[pa.Table, int]:
         """A run of items of one kind as a table, and its first log time (µs)."""
-        if type(run[0]) is dict:
-            values = rows_to_columns(run)  # type: ignore[arg-type]
-            stamps = int64s(values.pop(STAMP))
-            table = self._to_arrow(values, stamps, images=self.may_have_images)
-            return cut_oversized(table), int(stamps[0]) // 1000
+        if self._is_row(run[0]):
+            return self._rows_to_arrow(run)
         stamps = np.fromiter(map(itemgetter(0), run), np.int64, len(run))
         payloads = list(map(itemgetter(2), run))
         try:
@@ -419,7 +469,7 @@ class Stream:
         if self._generate_ids:
             columns[key] = self._ids(values.get(key), n)
         elif key in values:
-            columns[key] = column_to_arrow(values[key], images)
+            columns[key] = _as_array(values[key], images)
         timestamps = stamps // 1000
         if "_timestamp" in values:
             columns["_timestamp"] = user_timestamps(values["_timestamp"], timestamps)
@@ -428,9 +478,7 @@ class Stream:
         columns["_client_id"] = self._client_ids(n)
         for name, column in values.items():
             if name not in columns:
-                columns[name] = (
-                    column if isinstance(column, pa.Array) else column_to_arrow(column, images)
-                )
+                columns[name] = _as_array(column, images)
         return pa.table(columns)
 
     def _client_ids(self, n: int) -> pa.Array:
@@ -444,8 +492,12 @@ class Stream:
             self._client_column = column
         return column.slice(0, n)
 
-    def _ids(self, given: list[Any] | None, n: int) -> pa.Array:
+    def _ids(self, given: list[Any] | pa.Array | None, n: int) -> pa.Array:
         """User ids where given, else ``<client_id>-<n>``: unique across writers and runs."""
+        if isinstance(given, pa.Array):  # ids of one plain type
+            if not given.null_count:
+                return given
+            given = given.to_pylist()
         prefix, start = f"{self._client_id}-", self._next_id
         if given is None or given.count(None) == n:
             self._next_id += n
@@ -457,3 +509,10 @@ class Stream:
                 self._next_id += 1
             ids.append(value)
         return column_to_arrow(ids, images=False)
+
+
+def _as_array(column: Sequence[Any] | pa.Array, images: bool) -> pa.Array:
+    """A built column (a list, or already an Arrow array) as an Arrow array."""
+    if isinstance(column, pa.Array):
+        return column
+    return column_to_arrow(column if type(column) is list else list(column), images)

@@ -28,6 +28,8 @@ __all__ = ["Intake", "TableWriter", "forget_fast_keys", "intake_of"]
 _CHECKED_KEYS = frozenset({STAMP, "_timestamp", "_client_id"})
 """Keys the fast path of ``log()`` must not accept (they need ``normalize_row``)."""
 _ANNOTATION_RESERVED = frozenset({"_id", "_timestamp", "_client_id", "_target_id", "_fields"})
+_MAX_SHAPES = 64
+"""Key orders of fast-path rows kept as tuples, per table (other rows stay dicts)."""
 _MAX_BACKLOG_LIMIT = 500_000
 _MIN_BACKLOG_LIMIT = 20_000
 _now = time.time_ns
@@ -93,6 +95,7 @@ class TableWriter(LogFront):
         # Column names seen in accepted rows (minus the ones needing checks): a
         # row of plain values with only these keys takes log()'s fast path.
         self._fast_keys: frozenset[str] = frozenset()
+        self._shapes: dict[tuple[str, ...], int] = {}
         self._backlog_limit = _MAX_BACKLOG_LIMIT
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -146,6 +149,18 @@ class TableWriter(LogFront):
             self._fast_keys = self._fast_keys.union(plain).difference(_CHECKED_KEYS)
         if len(self._pending) > self._backlog_limit:
             self._wait_for_room()
+
+    def _row_shape(self, keys: tuple[str, ...]) -> int:
+        """The builder of fast-path rows with these keys in this order, kept as tuples of
+        their values (``log()``'s C fast path asks); -1 to keep such rows as dicts."""
+        kind = self._shapes.get(keys)
+        if kind is None:
+            names = list(keys)
+            if len(self._shapes) >= _MAX_SHAPES or not all(map(str.isascii, names)):
+                return -1  # names to escape: the rows path merges what they escape to
+            kind = self._rows.add_shape(names)
+            self._shapes[keys] = kind
+        return kind
 
     def _wait_for_room(self) -> None:
         """Backpressure: hold the caller while the backlog exceeds one flush interval.
