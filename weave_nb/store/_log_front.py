@@ -2,7 +2,10 @@
 
 A row that is a dict of plain values, with only keys accepted before, is copied,
 stamped with its log time and appended to the pending list: nothing in it can be
-refused or change later. Every other row goes to ``_log_checked``.
+refused or change later. Every other row goes to ``_log_checked``. The C front
+keeps such a row as the tuple of its values when its key order has a shape
+(``_row_shape``, see ``Stream.add_shape``), and checks the keys of a row like the
+one before by identity; this reference keeps every row as a dict.
 """
 
 from __future__ import annotations

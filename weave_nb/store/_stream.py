@@ -12,7 +12,10 @@ Conversion and writing happen under ``convert_lock``, never under the lock
 A pending item is either a row — a dict holding its log time in nanoseconds
 under the key ``""``, which no accepted row has — or a deferred item
 ``(time_ns, builder, payload)`` that a registered builder turns into columns in
-``drain``. Neither form costs the garbage collector anything while it waits: a
+``drain``. A row of a registered shape (``add_shape``: ``log()``'s C fast path
+keeps rows of one key order so) is the item ``(time_ns, kind, values)``, its
+values in the shape's key order; rows of either form convert together, in log
+order. Neither form costs the garbage collector anything while it waits: a
 dict of plain values and a tuple of plain values are not tracked, whereas a
 ``(time, row)`` pair would be (a tuple holding a dict stays tracked), and a
 long queue of tracked objects makes every full collection slower.
