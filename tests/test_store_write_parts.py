@@ -26,6 +26,19 @@ def data_files(root: Path, name: str) -> list[Path]:
     return sorted((root / name / "rows").glob("*.parquet"))
 
 
+def logged(root: Path | str, name: str, n: int) -> wnb.StreamTable:
+    """A table holding ``n`` rows ``{"i": i}``, not flushed yet."""
+    table = wnb.StreamTable(name, root=root, flush_interval=60)
+    for i in range(n):
+        table.log({"i": i})
+    return table
+
+
+def stored(root: Path | str, name: str, column: str = "i") -> list[Any]:
+    """The committed values of ``column``, read back from storage."""
+    return [r[column] for r in wnb.open_table(name, root=root).to_arrow().to_pylist()]
+
+
 def test_a_large_flush_is_one_file_of_whole_row_groups(tmp_path: Path) -> None:
     table = wnb.StreamTable("big", root=tmp_path, flush_interval=60)
     for i in range(5 * PART + 17):
@@ -44,9 +57,7 @@ def test_a_large_flush_is_one_file_of_whole_row_groups(tmp_path: Path) -> None:
 
 
 def test_rows_logged_during_a_large_flush_are_kept_in_order(tmp_path: Path) -> None:
-    table = wnb.StreamTable("busy", root=tmp_path, flush_interval=60)
-    for i in range(4 * PART):
-        table.log({"i": i})
+    table = logged(tmp_path, "busy", 4 * PART)
     done = threading.Event()
 
     def keep_logging() -> None:
@@ -60,8 +71,7 @@ def test_rows_logged_during_a_large_flush_are_kept_in_order(tmp_path: Path) -> N
     logger.join()
     assert done.is_set()
     table.flush()
-    rows = wnb.open_table("busy", root=tmp_path).to_arrow().to_pylist()
-    assert [r["i"] for r in rows] == list(range(8 * PART))
+    assert stored(tmp_path, "busy") == list(range(8 * PART))
     table.close()
 
 
@@ -72,18 +82,17 @@ def test_parts_of_other_columns_fall_back_to_one_file_per_schema(tmp_path: Path)
     for i in range(2 * PART):
         table.log({"a": i, "b": f"b{i}"})
     table.flush()
-    rows = wnb.open_table("evolving", root=tmp_path).to_arrow().to_pylist()
-    assert [r["a"] for r in rows] == list(range(2 * PART)) * 2
-    assert [r["b"] for r in rows] == [None] * (2 * PART) + [f"b{i}" for i in range(2 * PART)]
+    assert stored(tmp_path, "evolving", "a") == list(range(2 * PART)) * 2
+    assert stored(tmp_path, "evolving", "b") == [None] * (2 * PART) + [
+        f"b{i}" for i in range(2 * PART)
+    ]
     table.close()
 
 
 def test_a_storage_failure_keeps_every_row_for_the_next_flush(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    table = wnb.StreamTable("flaky", root=tmp_path, flush_interval=60)
-    for i in range(3 * PART):
-        table.log({"i": i})
+    table = logged(tmp_path, "flaky", 3 * PART)
     failures = iter([OSError("disk full")])
     original = Encoder.finish
 
@@ -109,9 +118,7 @@ def test_a_storage_failure_keeps_every_row_for_the_next_flush(
 def test_an_encoding_failure_falls_back_without_losing_or_doubling_rows(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    table = wnb.StreamTable("fallback", root=tmp_path, flush_interval=60)
-    for i in range(3 * PART):
-        table.log({"i": i})
+    table = logged(tmp_path, "fallback", 3 * PART)
     added: list[Any] = []
 
     def add(self: Encoder, part: Any) -> None:
@@ -121,17 +128,13 @@ def test_an_encoding_failure_falls_back_without_losing_or_doubling_rows(
     monkeypatch.setattr(Encoder, "add", add)
     table.flush()
     assert added  # the pipelined path was taken, and failed
-    rows = wnb.open_table("fallback", root=tmp_path).to_arrow().to_pylist()
-    assert [r["i"] for r in rows] == list(range(3 * PART))
+    assert stored(tmp_path, "fallback") == list(range(3 * PART))
     table.close()
 
 
 def test_a_large_flush_to_s3_is_one_object(s3_root: str) -> None:
-    table = wnb.StreamTable("big", root=s3_root, flush_interval=60)
-    for i in range(3 * PART):
-        table.log({"i": i})
+    table = logged(s3_root, "big", 3 * PART)
     table.flush()
-    reopened = wnb.open_table("big", root=s3_root)
-    assert [r["i"] for r in reopened.to_arrow().to_pylist()] == list(range(3 * PART))
-    assert len(reopened._rows.index.segments) == 1
+    assert stored(s3_root, "big") == list(range(3 * PART))
+    assert len(wnb.open_table("big", root=s3_root)._rows.index.segments) == 1
     table.close()
