@@ -1,9 +1,9 @@
-"""Hatch build hook: compiles ``weave_nb/_speedups.c`` next to its sources.
+"""Hatch build hook: compiles ``weave_nb/_csrc/*.c`` into ``weave_nb._speedups``, in place.
 
 The extension is optional: where it cannot be built (no C compiler, no Python
 headers), the package installs as pure Python, with a warning, unless
 ``WEAVE_NB_REQUIRE_SPEEDUPS=1`` (CI) makes that an error. After editing the C
-file, ``python hatch_build.py`` rebuilds it in place.
+files, ``python hatch_build.py`` rebuilds it in place.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
-SOURCE = "weave_nb/_speedups.c"
+SOURCES = "weave_nb/_csrc"
 
 
 def build_speedups(root: Path) -> Path:
@@ -22,7 +22,8 @@ def build_speedups(root: Path) -> Path:
     from setuptools import Distribution, Extension
     from setuptools.command.build_ext import build_ext
 
-    extension = Extension("weave_nb._speedups", [SOURCE])
+    sources = sorted(str(p.relative_to(root)) for p in (root / SOURCES).glob("*.c"))
+    extension = Extension("weave_nb._speedups", sources, include_dirs=[SOURCES])
     command = build_ext(Distribution({"name": "weave_nb", "ext_modules": [extension]}))
     command.inplace = True
     command.build_temp = str(root / "build" / "speedups")
