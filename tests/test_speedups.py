@@ -34,6 +34,7 @@ from weave_nb.store._convert import (
     int64s,
     rows_to_arrays,
     rows_to_columns,
+    values_to_columns,
 )
 from weave_nb.store._log_front import PyLogFront
 from weave_nb.store._writing import PyIntake
@@ -292,10 +293,12 @@ def test_rows_to_arrays_makes_the_columns_rows_to_columns_does(rows: list[dict[s
     built = rows_to_arrays(rows)
     expected = rows_to_columns(rows)
     assert list(built) == list(expected)
-    got, want = arrow_columns(built), arrow_columns(expected)
-    for name in want:
-        assert got[name][0] == want[name][0], name
-        assert repr(got[name][1]) == repr(want[name][1]), name  # NaN compares by repr
+    from_tuples = values_to_columns(list(rows[0]), [tuple(row.values()) for row in rows])
+    want = arrow_columns(expected)
+    for got in (arrow_columns(built), arrow_columns(from_tuples)):
+        for name in want:
+            assert got[name][0] == want[name][0], name
+            assert repr(got[name][1]) == repr(want[name][1]), name  # NaN compares by repr
 
 
 def test_rows_of_other_key_orders_take_the_python_path() -> None:

@@ -88,10 +88,12 @@ def rows_to_arrays(rows: list[dict[str, Any]]) -> dict[str, list[Any] | pa.Array
 
 
 def values_to_columns(names: list[str], rows: list[tuple[Any, ...]]) -> dict[str, Any]:
-    """Rows given as tuples of their values in the order of ``names``, as columns (C only:
-    ``log()``'s fast path keeps rows of a known shape so)."""
-    assert SPEEDUPS is not None
-    return _built_columns(names, SPEEDUPS.rows_to_buffers(rows, names), len(rows))
+    """Rows given as tuples of their values in the order of ``names``, as columns
+    (``log()``'s C fast path keeps rows of a known shape so)."""
+    built = SPEEDUPS.rows_to_buffers(rows, names) if SPEEDUPS is not None else None
+    if built is None:
+        return dict(rows_to_columns([dict(zip(names, row, strict=True)) for row in rows]))
+    return _built_columns(names, built, len(rows))
 
 
 def shape_rows_to_columns(
