@@ -16,7 +16,7 @@ import pytest
 from PIL import Image as PILImage
 
 import weave_nb as wnb
-from weave_nb.store import is_image_type
+from weave_nb.store import _stream, is_image_type
 
 
 def _roundtrip(tmp_path: Path, rows: list[dict[str, Any]], *, flush_each: bool = False) -> pa.Table:
@@ -307,6 +307,27 @@ def test_str_mixed_with_bytes_stays_str(tmp_path: Path, values: list[Any]) -> No
         else:
             assert isinstance(have, str)
             assert have != ""
+
+
+def test_str_then_bytes_in_later_batches_of_one_flush_stays_str(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Batches of one flush are merged before writing: a merge that promoted types
+    # would turn the str batch into bytes.
+    monkeypatch.setattr(_stream, "CHUNK_ROWS", 4)
+    arrow = _roundtrip(tmp_path, [{"v": f"s{i}"} for i in range(8)] + [{"v": b"x"}] * 4)
+    assert arrow.schema.field("v").type == pa.string()
+    stored = arrow.column("v").to_pylist()
+    assert stored[:8] == [f"s{i}" for i in range(8)]
+    assert all(isinstance(v, str) and v for v in stored[8:])
+
+
+def test_ints_then_floats_in_later_batches_of_one_flush_widen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_stream, "CHUNK_ROWS", 4)
+    arrow = _roundtrip(tmp_path, [{"v": i} for i in range(8)] + [{"v": 0.5}] * 4)
+    assert arrow.column("v").to_pylist() == [float(i) for i in range(8)] + [0.5] * 4
 
 
 def test_bool_then_int_is_not_lost(tmp_path: Path) -> None:

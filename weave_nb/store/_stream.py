@@ -320,7 +320,10 @@ class Stream:
             while pending:
                 tables = [t for t, _ in pending]
                 try:
-                    merged = pa.concat_tables(tables, promote_options="permissive")
+                    # No type promotion: Arrow would make a str batch next to a bytes one
+                    # bytes. Batches of other types are written one by one, each fitted
+                    # to the table's schema under the conflict rule.
+                    merged = pa.concat_tables(tables, promote_options="default")
                     count = len(tables)
                 except (pa.ArrowInvalid, pa.ArrowTypeError):
                     merged, count = tables[0], 1
