@@ -20,6 +20,7 @@ from .._config import SETTINGS
 from ._layout import TIMESTAMP_TYPE
 
 __all__ = [
+    "STAMP",
     "Item",
     "cut_oversized",
     "joined",
@@ -31,6 +32,8 @@ __all__ = [
 
 Item = dict[str, Any] | tuple[int, int, Any]
 """A pending item: a row, or a deferred ``(time_ns, builder, payload)``."""
+STAMP = ""
+"""Key of a pending row's log time (ns); ``log()`` refuses an empty column name."""
 
 
 def without_empty_columns(table: pa.Table) -> pa.Table:

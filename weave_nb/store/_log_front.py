@@ -15,8 +15,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .._accel import SPEEDUPS
+from ._batch import STAMP
 from ._normalize import PLAIN_TYPES
-from ._stream import STAMP
 
 __all__ = ["LogFront", "PyLogFront"]
 

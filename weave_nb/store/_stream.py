@@ -12,10 +12,8 @@ Conversion and writing happen under ``convert_lock``, never under the lock
 A pending item is either a row — a dict holding its log time in nanoseconds
 under the key ``""``, which no accepted row has — or a deferred item
 ``(time_ns, builder, payload)`` that a registered builder turns into columns in
-``drain``. A row of a registered shape (``add_shape``: ``log()``'s C fast path
-keeps rows of one key order so) is the item ``(time_ns, kind, values)``, its
-values in the shape's key order; rows of either form convert together, in log
-order. Neither form costs the garbage collector anything while it waits: a
+``drain``. A row of a registered shape (:mod:`._shapes`) is the item
+``(time_ns, kind, values)``. Neither form costs the garbage collector anything while it waits: a
 dict of plain values and a tuple of plain values are not tracked, whereas a
 ``(time, row)`` pair would be (a tuple holding a dict stays tracked), and a
 long queue of tracked objects makes every full collection slower.
@@ -42,6 +40,7 @@ import pyarrow as pa
 
 from . import _delta
 from ._batch import (
+    STAMP,
     Item,
     cut_oversized,
     joined,
@@ -50,23 +49,16 @@ from ._batch import (
     user_timestamps,
     without_empty_columns,
 )
-from ._convert import (
-    column_to_arrow,
-    int64s,
-    rows_to_arrays,
-    shape_rows_to_columns,
-    values_to_columns,
-)
+from ._convert import column_to_arrow, values_to_columns
 from ._delta_worker import call
 from ._layout import TIMESTAMP_TYPE
 from ._location import Location
 from ._segments import Segment, SegmentIndex
+from ._shapes import RowShapes
 from ._writer import SegmentWriter
 
-__all__ = ["STAMP", "Builder", "Stream", "StreamSnapshot"]
+__all__ = ["Builder", "Stream", "StreamSnapshot"]
 
-STAMP = ""
-"""Key of a pending row's log time (ns); ``log()`` refuses an empty column name."""
 CHUNK_ROWS = 8192
 """Items converted to Arrow together (see the module docstring)."""
 PART_ITEMS = 64 * 1024
@@ -118,7 +110,8 @@ class Stream:
         self.rejected_rows = 0
         """Rows replaced by their ``_log_error`` because no file could hold them."""
         self._builders: list[Builder] = []
-        self._shape_names: dict[int, list[str]] = {}
+        self.shapes = RowShapes()
+        """The row shapes of this stream's pending items."""
         self._reset(client_id)
 
     def _reset(self, client_id: str) -> None:
@@ -207,7 +200,7 @@ class Stream:
             tables = joined(
                 [
                     self._run_to_arrow(items[start : min(start + CHUNK_ROWS, run.stop)])
-                    for run in self._row_runs_joined(runs(items), items)
+                    for run in self.shapes.joined_runs(runs(items), items)
                     for start in range(run.start, run.stop, CHUNK_ROWS)
                 ]
             )
@@ -224,54 +217,18 @@ class Stream:
         return count
 
     def add_shape(self, names: list[str]) -> int:
-        """Register a row shape: rows kept as ``(time_ns, kind, values)``, the values in the
-        order of ``names`` (``log()``'s C fast path); returns the kind that names it."""
+        """Register a row shape (see :mod:`._shapes`): rows kept as ``(time_ns, kind,
+        values)``, the values in the order of ``names``; returns the kind that names it."""
         kind = self.add_builder(functools.partial(values_to_columns, names))
-        self._shape_names[kind] = names
+        self.shapes.add(kind, names)
         return kind
-
-    def _is_row(self, item: Item) -> bool:
-        return type(item) is dict or item[1] in self._shape_names  # type: ignore[index]
-
-    def _row_runs_joined(self, kinds: list[range], items: list[Item]) -> list[range]:
-        """``kinds`` with adjacent runs of rows (dicts and row shapes) as one run: rows
-        convert together, whatever form they waited in, as they always did."""
-        joined_runs: list[range] = []
-        for run in kinds:
-            previous = joined_runs[-1] if joined_runs else None
-            if (
-                previous is not None
-                and self._is_row(items[run.start])
-                and self._is_row(items[previous.start])
-            ):
-                joined_runs[-1] = range(previous.start, run.stop)
-            else:
-                joined_runs.append(run)
-        return joined_runs
-
-    def _rows_to_arrow(self, run: list[Item]) -> tuple[pa.Table, int]:
-        """Rows (dicts, or tuples of a shape's values) as a table, and the first log time."""
-        first = run[0]
-        kinds = runs(run)
-        if type(first) is dict or len(kinds) > 1:
-            rows = [item if type(item) is dict else self._row_dict(item) for item in run]
-            values = rows_to_arrays(rows)
-            stamps = int64s(values.pop(STAMP))
-        else:  # one shape: its values straight into columns
-            stamps, values = shape_rows_to_columns(self._shape_names[first[1]], run)  # type: ignore[index]
-        table = self._to_arrow(values, stamps, images=self.may_have_images)
-        return cut_oversized(table), int(stamps[0]) // 1000
-
-    def _row_dict(self, item: Any) -> dict[str, Any]:
-        """A row kept as ``(time_ns, kind, values)`` as the dict ``log()`` would have kept."""
-        row = dict(zip(self._shape_names[item[1]], item[2], strict=True))
-        row[STAMP] = item[0]
-        return row
 
     def _run_to_arrow(self, run: list[Item]) -> tuple[pa.Table, int]:
         """A run of items of one kind as a table, and its first log time (µs)."""
-        if self._is_row(run[0]):
-            return self._rows_to_arrow(run)
+        if self.shapes.is_row(run[0]):
+            stamps, values = self.shapes.columns(run)
+            table = self._to_arrow(values, stamps, images=self.may_have_images)
+            return cut_oversized(table), int(stamps[0]) // 1000
         stamps = np.fromiter(map(itemgetter(0), run), np.int64, len(run))
         payloads = list(map(itemgetter(2), run))
         try:

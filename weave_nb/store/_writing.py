@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from .._accel import SPEEDUPS
 from .._config import SETTINGS
+from ._batch import STAMP
 from ._location import Location, StorageError
 from ._log_front import LogFront
 from ._normalize import ImageTally, normalize_row
-from ._stream import STAMP, Builder, Stream
+from ._stream import Builder, Stream
 
 __all__ = ["Intake", "TableWriter", "forget_fast_keys", "intake_of"]
 
