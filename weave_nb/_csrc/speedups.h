@@ -49,10 +49,10 @@ extern PyObject *str_enabled, *str_hooked, *str_call, *str_ended, *str_log_check
 
 #if defined(CLOCK_REALTIME) && defined(CLOCK_MONOTONIC)
 static inline int
-wall_ns(long long *out)
+clock_ns(clockid_t clock, long long *out)
 {
     struct timespec ts;
-    if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
+    if (clock_gettime(clock, &ts) != 0) {
         PyErr_SetFromErrno(PyExc_OSError);
         return -1;
     }
@@ -60,17 +60,8 @@ wall_ns(long long *out)
     return 0;
 }
 
-static inline int
-monotonic_ns(long long *out)
-{
-    struct timespec ts;
-    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) {
-        PyErr_SetFromErrno(PyExc_OSError);
-        return -1;
-    }
-    *out = (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-    return 0;
-}
+static inline int wall_ns(long long *out) { return clock_ns(CLOCK_REALTIME, out); }
+static inline int monotonic_ns(long long *out) { return clock_ns(CLOCK_MONOTONIC, out); }
 #else
 extern PyObject *time_ns_fn, *perf_counter_ns_fn;
 int call_clock(PyObject *fn, long long *out);
