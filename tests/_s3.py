@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -24,12 +26,26 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+class _OneRequestAtATime:
+    """A WSGI app answering one request at a time: moto's backends are not thread-safe,
+    and a reader polling while a writer commits once left every request hanging."""
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        with self._lock:
+            return list(self._app(environ, start_response))
+
+
 @dataclass
 class S3Server:
     """moto in server mode on 127.0.0.1; restartable on its port (moto keeps its data)."""
 
     port: int
-    server: object | None = None
+    server: Any = None
+    thread: threading.Thread | None = None
 
     @property
     def endpoint(self) -> str:
@@ -43,18 +59,24 @@ class S3Server:
 
     def start(self) -> None:
         """Start serving (again)."""
-        from moto.server import ThreadedMotoServer
+        from moto.server import DomainDispatcherApplication, create_backend_app
+        from werkzeug.serving import make_server
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
-        server.start()
-        self.server = server
+        app = _OneRequestAtATime(DomainDispatcherApplication(create_backend_app))
+        self.server = make_server("127.0.0.1", self.port, app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
 
     def stop(self) -> None:
         """Stop serving: clients now fail to connect (an outage)."""
         if self.server is not None:
-            self.server.stop()  # type: ignore[attr-defined]
+            self.server.shutdown()
+            self.server.server_close()
             self.server = None
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
 
     def new_bucket(self) -> str:
         """Create a bucket with a fresh name and return it."""
